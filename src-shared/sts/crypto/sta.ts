@@ -99,16 +99,15 @@ const SUBSTITUTE_INV = buildRoundTables(
 /** Table offsets for each round and byte position, derived from the round key's selector bits. */
 function roundOffsets(key: Uint8Array): Int32Array {
   // Kr = ROL64(K0, r) and K0 = ROR64(NOT K, 12), so bit b of Kr is bit (b - r + 12) mod 64 of NOT K.
-  const notKeyBit = (bit: number): number => {
-    const wrapped = ((bit % 64) + 64) % 64;
-    const byte = key[7 - (wrapped >> 3)]!;
-    return ((byte >> (wrapped & 7)) & 1) ^ 1;
-  };
+  const notHi = ~((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!);
+  const notLo = ~((key[4]! << 24) | (key[5]! << 16) | (key[6]! << 8) | key[7]!);
   const offsets = new Int32Array(16 * 8);
   for (let round = 0; round < 16; round++) {
     for (let position = 0; position < 8; position++) {
-      const low = notKeyBit(position * 8 + 3 - round + 12);
-      const high = notKeyBit(position * 8 + 7 - round + 12);
+      const lowBit = (position * 8 + 3 - round + 12 + 64) & 63;
+      const highBit = (lowBit + 4) & 63;
+      const low = lowBit < 32 ? (notLo >>> lowBit) & 1 : (notHi >>> (lowBit - 32)) & 1;
+      const high = highBit < 32 ? (notLo >>> highBit) & 1 : (notHi >>> (highBit - 32)) & 1;
       offsets[round * 8 + position] = (position * 4 + (low | (high << 1))) * 512;
     }
   }

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { stsSelfTest } from '../../src-shared/sts/self-test.ts';
+import { EXIT, reportError } from './io.ts';
+import { registerStsCommands } from './sts-commands.ts';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function statusLine(): string {
+  const selfTest = stsSelfTest();
+  const engine =
+    selfTest.failed.length === 0
+      ? `STS engine ready (EA07, EA09, EA11; DKGA02, DKGA04), self-test ${selfTest.passed}/${selfTest.passed} passed`
+      : `STS engine FAILED its self-test: ${selfTest.failed.join(', ')}`;
+  return `OpenVend ${version}: ${engine}. Desktop client, ledger and sync server arrive with later releases.`;
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('openvend')
+    .description('OpenVend: offline-first STS prepayment vending system')
+    .version(version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('start')
+    .description('Start OpenVend on its embedded defaults (at this stage: this help and the engine status)')
+    .action(() => {
+      process.stdout.write(program.helpInformation());
+      process.stdout.write(`\n${statusLine()}\n`);
+      if (stsSelfTest().failed.length > 0) setExitCode(EXIT.failed);
+    });
+
+  registerStsCommands(program, setExitCode);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code (0 ok, 1 failed check, 2 bad input). */
+export async function runCli(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  program.exitOverride();
+  program.commands.forEach(function override(command: Command) {
+    command.exitOverride();
+    command.commands.forEach(override);
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version requests exit 0; usage errors were already printed by commander.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    return reportError(error);
+  }
+}
