@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { access, rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { csvLine } from '../../src-shared/encoding/csv.ts';
+import { OpenVendError } from '../../src-shared/errors/openvend-error.ts';
 import {
   KCT_CAMPAIGN_OUTPUT_COLUMNS,
   type KctCampaignResult,
@@ -38,6 +39,13 @@ export interface KctCampaignSummary {
  */
 export async function runKctCampaign(options: KctCampaignOptions): Promise<KctCampaignSummary> {
   const keyring = VendingKeyring.fromJson(options.vendingKeys);
+  await access(options.metersPath).catch((error: Error) => {
+    throw new OpenVendError(
+      'FILE_UNREADABLE',
+      `Cannot read the meters file ${options.metersPath}.`,
+      error.message,
+    );
+  });
   const started = performance.now();
   let ok = 0;
   let rejected = 0;
@@ -91,6 +99,14 @@ export async function runKctCampaign(options: KctCampaignOptions): Promise<KctCa
     output.destroy();
     await once(output, 'close').catch(() => undefined);
     await rm(partialPath, { force: true });
+    if ((error as { code?: string }).code?.startsWith('CSV_')) {
+      const line = (error as { lines?: number }).lines;
+      throw new OpenVendError(
+        'CSV_INVALID',
+        `The meters file is not valid CSV${line ? ` (line ${line})` : ''}.`,
+        (error as Error).message,
+      );
+    }
     throw error;
   }
   await rename(partialPath, options.outPath);

@@ -1,0 +1,171 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDecoderKeyDeriver } from '../../src-shared/sts/decoder-key.ts';
+import { parseMeterPan } from '../../src-shared/sts/meter-pan.ts';
+import { SecretKey } from '../../src-shared/sts/secret-key.ts';
+import { createTokenCipher } from '../../src-shared/sts/token-cipher.ts';
+import { decodeToken } from '../../src-shared/sts/token-codec.ts';
+import { runOpenvend } from '../support/run-cli.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'openvend-campaign-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const keys = {
+  vendingKeys: [
+    { dkga: 'DKGA02', sgc: '123456', krn: 1, key: 'abababababababab' },
+    { dkga: 'DKGA02', sgc: '123456', krn: 2, key: 'cdcdcdcdcdcdcdcd' },
+    { dkga: 'DKGA04', sgc: '123457', krn: 1, key: 'abababababababab949494949494949401234567' },
+    { dkga: 'DKGA04', sgc: '123457', krn: 2, key: 'abababababababab949494949494949401234567' },
+  ],
+};
+const keysPath = join(work, 'keys.json');
+writeFileSync(keysPath, JSON.stringify(keys), { mode: 0o600 });
+
+const header =
+  'pan,sgc,ti,krn,kt,ea,dkga,base_date,new_sgc,new_ti,new_krn,new_kt,new_ea,new_dkga,new_base_date,new_ken';
+const meters = [
+  header,
+  '600727000000000009,123456,01,1,2,EA07,DKGA02,1993,,,2,,,,2014,255', // TID roll-over: KRN 1→2, base 1993→2014
+  '600727000000000009,123457,01,1,2,EA11,DKGA04,1993,,,2,,,,,', // EA11 key revision change, same base date
+  '600727000000000008,123456,01,1,2,EA07,DKGA02,1993,,,2,,,,2014,255', // wrong check digit
+  '600727000000000009,999999,01,1,2,EA07,DKGA02,1993,,,2,,,,2014,255', // no vending key for SGC 999999
+].join('\n');
+const metersPath = join(work, 'meters.csv');
+writeFileSync(metersPath, `${meters}\n`);
+
+type Row = Record<string, string>;
+
+describe('openvend sts kct-campaign', () => {
+  const outPath = join(work, 'kcts.csv');
+  const result = runOpenvend([
+    'sts',
+    'kct-campaign',
+    '--meters',
+    metersPath,
+    '--keys',
+    keysPath,
+    '--out',
+    outPath,
+  ]);
+  const rows = existsSync(outPath) ? (parse(readFileSync(outPath, 'utf8'), { columns: true }) as Row[]) : [];
+
+  it('writes one output row per meter, rejected rows included, and exits 1 when any row is rejected', () => {
+    expect(result.status).toBe(1);
+    expect(result.json()).toMatchObject({ meters: 4, ok: 2, rejected: 2 });
+    expect(rows.map((r) => r.status)).toEqual(['ok', 'ok', 'rejected', 'rejected']);
+    expect(rows[2]!.error).toContain('STS_BAD_CHECK_DIGIT');
+    expect(rows[3]!.error).toContain('STS_INVALID_KEY');
+    expect(existsSync(`${outPath}.partial`)).toBe(false);
+  });
+
+  it('EA07 roll-over: 2 tokens under the old key carrying the new base-date key, with RO set', () => {
+    const row = rows[0]!;
+    expect(row.kct3).toBe('');
+    expect(row.rollover).toBe('1');
+    expect(row.new_base_date).toBe('2014');
+    const pan = parseMeterPan(row.pan!);
+    const oldKey = createDecoderKeyDeriver('DKGA02', SecretKey.fromHex('abababababababab', 'vk')).derive({
+      pan,
+      keyType: 2,
+      sgc: '123456',
+      ti: 1,
+      krn: 1,
+      baseDate: 1993,
+      ea: 'EA07',
+    });
+    const newKey = createDecoderKeyDeriver('DKGA02', SecretKey.fromHex('cdcdcdcdcdcdcdcd', 'vk')).derive({
+      pan,
+      keyType: 2,
+      sgc: '123456',
+      ti: 1,
+      krn: 2,
+      baseDate: 2014,
+      ea: 'EA07',
+    });
+    const cipher = createTokenCipher('EA07', oldKey);
+    const first = decodeToken(row.kct1!, cipher).payload;
+    const second = decodeToken(row.kct2!, cipher).payload;
+    expect(first).toMatchObject({ type: 'key-change-1', krn: 2, rollover: true, keyType: 2, kenHigh: 15 });
+    expect(second).toMatchObject({ type: 'key-change-2', ti: 1, kenLow: 15 });
+    const carried = `${(first as { keyWord: number }).keyWord.toString(16).padStart(8, '0')}${(second as { keyWord: number }).keyWord.toString(16).padStart(8, '0')}`;
+    expect(carried).toBe(newKey.revealHex());
+  });
+
+  it('EA11: 4 tokens, no RO when the base date stays', () => {
+    const row = rows[1]!;
+    expect([row.kct1, row.kct2, row.kct3, row.kct4].every((t) => /^\d{20}$/.test(t!))).toBe(true);
+    expect(row.rollover).toBe('0');
+    expect(row.new_key_kcv).toMatch(/^[0-9A-F]{6}$/);
+  });
+
+  it('the output never contains a key', () => {
+    const text = readFileSync(outPath, 'utf8');
+    for (const entry of keys.vendingKeys) expect(text).not.toContain(entry.key);
+  });
+});
+
+describe('openvend sts kct-campaign bad input', () => {
+  it('a missing keys file stops before any output is written', () => {
+    const outPath = join(work, 'none.csv');
+    const result = runOpenvend([
+      'sts',
+      'kct-campaign',
+      '--meters',
+      metersPath,
+      '--keys',
+      join(work, 'nope.json'),
+      '--out',
+      outPath,
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.error().message).toContain('Cannot read the vending key file');
+    expect(existsSync(outPath)).toBe(false);
+  });
+
+  it('a missing meters file leaves neither the output nor a partial file', () => {
+    const outPath = join(work, 'none2.csv');
+    const result = runOpenvend([
+      'sts',
+      'kct-campaign',
+      '--meters',
+      join(work, 'nope.csv'),
+      '--keys',
+      keysPath,
+      '--out',
+      outPath,
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.error().code).toBe('FILE_UNREADABLE');
+    expect(existsSync(outPath)).toBe(false);
+    expect(existsSync(`${outPath}.partial`)).toBe(false);
+  });
+
+  it('a malformed CSV is refused with its line, and no output is left behind', () => {
+    const badPath = join(work, 'bad.csv');
+    writeFileSync(badPath, `${header}\n"600727000000000009,123456,01,1,2,EA07,DKGA02,1993,,,2,,,,2014,255\n`);
+    const outPath = join(work, 'bad-out.csv');
+    const result = runOpenvend([
+      'sts',
+      'kct-campaign',
+      '--meters',
+      badPath,
+      '--keys',
+      keysPath,
+      '--out',
+      outPath,
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.error().code).toBe('CSV_INVALID');
+    expect(existsSync(outPath)).toBe(false);
+    expect(existsSync(`${outPath}.partial`)).toBe(false);
+  });
+
+  it('the required options are enforced', () => {
+    const result = runOpenvend(['sts', 'kct-campaign', '--meters', metersPath]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("required option '--keys <file>' not specified");
+  });
+});
