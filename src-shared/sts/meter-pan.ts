@@ -16,7 +16,8 @@ export type IinLength = 4 | 6;
 
 const onlyDigits = (value: string, what: string): string => {
   const text = value.replace(/[\s-]/g, '');
-  if (!/^\d+$/.test(text)) {
+  // Empty input is left to the length checks, whose message says how many digits are needed.
+  if (!/^\d*$/.test(text)) {
     throw new StsError(
       'STS_INVALID_DIGITS',
       `The ${what} may contain digits only.`,
