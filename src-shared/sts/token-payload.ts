@@ -26,6 +26,8 @@ export const CLEAR_CREDIT_REGISTERS = {
   'electricity-currency': 4,
   'water-currency': 5,
   'gas-currency': 6,
+  // Time in currency (0/7); CTSA14 step 6 clears it.
+  'time-currency': 7,
   all: 0xffff,
 } as const;
 
