@@ -7,7 +7,8 @@ import { createDecoderKeyDeriver } from '../../src-shared/sts/decoder-key.ts';
 import { parseMeterPan } from '../../src-shared/sts/meter-pan.ts';
 import { SecretKey } from '../../src-shared/sts/secret-key.ts';
 import { createTokenCipher } from '../../src-shared/sts/token-cipher.ts';
-import { decodeToken } from '../../src-shared/sts/token-codec.ts';
+import { decodeToken, encodeToken } from '../../src-shared/sts/token-codec.ts';
+import { VirtualMeter } from '../../src-shared/sts/virtual-meter.ts';
 import { runOpenvend } from '../support/run-cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'openvend-campaign-'));
@@ -92,6 +93,28 @@ describe('openvend sts kct-campaign', () => {
     expect(second).toMatchObject({ type: 'key-change-2', ti: 1, kenLow: 15 });
     const carried = `${(first as { keyWord: number }).keyWord.toString(16).padStart(8, '0')}${(second as { keyWord: number }).keyWord.toString(16).padStart(8, '0')}`;
     expect(carried).toBe(newKey.revealHex());
+
+    // A meter on the old key takes the set, moves to base date 2014 and then accepts new-key credit.
+    const meter = new VirtualMeter({
+      decoderKey: oldKey,
+      ea: 'EA07',
+      baseDate: 1993,
+      krn: 1,
+      keyType: 2,
+      ti: 1,
+      sgc: '123456',
+    });
+    meter.expectBaseDate(2014);
+    expect(meter.apply(row.kct2!)).toMatchObject({ accepted: true, outcome: 'key-change-staged' });
+    expect(meter.apply(row.kct1!)).toMatchObject({ accepted: true, outcome: 'key-changed' });
+    expect(meter.baseDate).toBe(2014);
+    const credit = encodeToken(
+      { type: 'transfer-credit', resource: 'electricity', rnd: 3, tid: 6_000_000, units: 250 },
+      createTokenCipher('EA07', newKey),
+    );
+    expect(meter.apply(credit.digits)).toMatchObject({ accepted: true, outcome: 'credit' });
+    expect(meter.credit('electricity')).toBe(250);
+    expect(meter.apply(credit.digits)).toMatchObject({ accepted: false, outcome: 'used' });
   });
 
   it('EA11: 4 tokens, no RO when the base date stays', () => {

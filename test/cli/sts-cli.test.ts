@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,17 @@ describe('openvend --help', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Usage: openvend');
     expect(result.stdout).toMatch(/STS engine ready .* self-test 2\/2 passed/);
+  });
+
+  it('npx openvend resolves the bin entry from the repository root', () => {
+    const repoRoot = new URL('../../', import.meta.url).pathname;
+    const result = spawnSync('npx', ['--offline', 'openvend', '--version'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('an unknown command is a usage error', () => {

@@ -199,7 +199,7 @@ describe('DES key validation', () => {
   }
 });
 
-/** Encrypts whole blocks with OpenSSL DES-ECB (legacy provider), or returns undefined if unavailable. */
+/** Encrypts whole blocks with OpenSSL DES-ECB (legacy provider); .ci/run installs openssl. */
 function opensslDesEcb(keyHex: string, plaintext: Uint8Array): Uint8Array | undefined {
   const result = spawnSync(
     'openssl',
@@ -210,9 +210,7 @@ function opensslDesEcb(keyHex: string, plaintext: Uint8Array): Uint8Array | unde
   return new Uint8Array(result.stdout);
 }
 
-const opensslAvailable = opensslDesEcb('0101010101010101', new Uint8Array(8)) !== undefined;
-
-describe.skipIf(!opensslAvailable)('DES cross-check against OpenSSL', () => {
+describe('DES cross-check against OpenSSL', () => {
   it('matches openssl des-ecb for random keys and blocks', () => {
     const samples = fc.sample(fc.tuple(key64, fc.uint8Array({ minLength: 32, maxLength: 32 })), {
       seed: 42,
