@@ -90,8 +90,15 @@ export function transferUnitsFromDecimal(quantity: string | number): number {
       `cannot read quantity ${JSON.stringify(String(quantity))} as a non-negative decimal`,
     );
   }
-  const whole = match[1]!;
+  const whole = match[1]!.replace(/^0+(?=\d)/, '');
   const fraction = match[2] ?? '';
+  if (whole.length > 9) {
+    throw new StsError(
+      'STS_AMOUNT_OUT_OF_RANGE',
+      'The quantity is too large for one token (maximum 1 820 162.4 units).',
+      `quantity ${JSON.stringify(String(quantity))} has ${whole.length} integer digits`,
+    );
+  }
   const tenths = Number(whole) * 10 + Number(fraction.slice(0, 1) || '0');
   const finer = /[1-9]/.test(fraction.slice(1));
   const units = tenths + (finer ? 1 : 0);
@@ -107,7 +114,14 @@ function numberToPlainDecimal(value: number): string {
       `quantity ${String(value)} is negative or not finite`,
     );
   }
-  // Shortest round-trip form; expand exponent notation so the decimal parser sees every digit.
+  if (value >= 1e9) {
+    throw new StsError(
+      'STS_AMOUNT_OUT_OF_RANGE',
+      'The quantity is too large for one token (maximum 1 820 162.4 units).',
+      `quantity ${value} exceeds the STS transfer-amount range`,
+    );
+  }
+  // Shortest round-trip form; expand exponent notation (tiny values) so the decimal parser sees every digit.
   const text = String(value);
   if (!/e/i.test(text)) return text;
   return value.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');

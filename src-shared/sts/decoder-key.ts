@@ -10,10 +10,15 @@ import {
   formatTi,
   type KeyType,
   requireDecoderKeyAlgorithm,
+  requireEncryptionAlgorithm,
+  requireKeyType,
+  requireKrn,
+  requireSgc,
+  requireTi,
 } from './identifiers.ts';
 import type { MeterPan } from './meter-pan.ts';
 import { SecretKey } from './secret-key.ts';
-import type { BaseDate } from './tid.ts';
+import { type BaseDate, requireBaseDate } from './tid.ts';
 
 /** Everything a decoder key depends on besides the vending key. */
 export interface DecoderKeyInputs {
@@ -66,6 +71,21 @@ export function createDecoderKeyDeriver(
   return algorithm === 'DKGA02' ? createDkga02(vendingKey) : createDkga04(vendingKey);
 }
 
+/**
+ * The derivers build their blocks and messages from the fields' text, so an out-of-range field (TI 100,
+ * a 5-digit SGC, KRN 10, …) would silently give a different key. Refuse it instead.
+ */
+function requireInputs(inputs: DecoderKeyInputs, usesBaseDateAndEa: boolean): void {
+  requireKeyType(inputs.keyType);
+  requireSgc(inputs.sgc);
+  requireTi(inputs.ti);
+  requireKrn(inputs.krn);
+  if (usesBaseDateAndEa) {
+    requireBaseDate(inputs.baseDate);
+    requireEncryptionAlgorithm(inputs.ea);
+  }
+}
+
 // --- DKGA02: DK = DES_VK(PANBlock ⊕ CB) ⊕ (PANBlock ⊕ CB) ⊕ VK ------------------------------------
 
 /** Decimal digits used directly as hex nibbles: "0072700000000000" → 0x0072700000000000. */
@@ -75,6 +95,7 @@ const digitsAsWords = (sixteenNibbles: string): [number, number] => [
 ];
 
 function dkga02Blocks(inputs: DecoderKeyInputs): { panBlock: string; controlBlock: string } {
+  requireInputs(inputs, false);
   const { pan, keyType } = inputs;
   // The 16 PAN digits after the first, without the check digit; a common key (KT 3) zeroes the DRN part.
   const iinPart = pan.iin.slice(1);
@@ -120,6 +141,7 @@ const ascii = (text: string): number[] => Array.from(text, (ch) => ch.charCodeAt
 const field = (text: string): number[] => [text.length, ...ascii(text)];
 
 function dkga04Message(inputs: DecoderKeyInputs): Uint8Array {
+  requireInputs(inputs, true);
   const keyBits = decoderKeyBytes(inputs.ea) * 8;
   return Uint8Array.from([
     0x04,

@@ -185,7 +185,9 @@ export const tokenRequestSchema = meterKeySpecSchema.extend({
     .union([z.string(), z.number()])
     .optional()
     .describe('credit as a decimal quantity; rounded up to 0.1'),
-  transferAmount: digitsOrNumber.optional().describe('raw 16-bit transfer amount field'),
+  transferAmount: digitsOrNumber
+    .optional()
+    .describe('raw 16-bit transfer amount field: a number or "0x" hex'),
   amount: z.string().optional().describe('currency credit (subclasses 4-7), decimal, at most 5 decimals'),
   mpl: integer.optional(),
   mppul: integer.optional(),
@@ -198,14 +200,21 @@ export const tokenRequestSchema = meterKeySpecSchema.extend({
 });
 export type TokenRequest = z.infer<typeof tokenRequestSchema>;
 
+/** The raw 16-bit field: a number, or a "0x"-prefixed hex string (so "100" is never ambiguous). */
 function rawField(value: string | number): number {
-  const text = String(value);
   const n =
     typeof value === 'number'
       ? value
-      : /^(0x)?[0-9a-f]{1,4}$/i.test(text)
-        ? Number.parseInt(text.replace(/^0x/i, ''), 16)
+      : /^0x[0-9a-f]{1,4}$/i.test(value)
+        ? Number.parseInt(value.slice(2), 16)
         : Number.NaN;
+  if (Number.isNaN(n)) {
+    throw new StsError(
+      'STS_INVALID_FIELD',
+      'The raw transfer amount must be a number or hex like "0x416A".',
+      `transferAmount ${JSON.stringify(value)} is neither a number nor 0x-prefixed hex`,
+    );
+  }
   return requireUnsigned(n, 16, 'raw transfer amount');
 }
 
@@ -343,6 +352,10 @@ export const keyChangeRequestSchema = z.strictObject({
   reserved: integer.optional().describe('Res/3KCT bit, default 0'),
 });
 
+const KEY_WORD_FIELDS = new Set(['nkho_hex', 'nklo_hex', 'key_word_hex']);
+const withoutKeyMaterial = (fields: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(fields).filter(([name]) => !KEY_WORD_FIELDS.has(name)));
+
 const SECTION_NAMES = ['1st section (2/3)', '2nd section (2/4)', '3rd section (2/8)', '4th section (2/9)'];
 
 export function executeKeyChangeRequest(input: unknown) {
@@ -375,7 +388,8 @@ export function executeKeyChangeRequest(input: unknown) {
       display: groupTokenDigits(token.digits),
       class: token.tokenClass,
       subclass: token.subclass,
-      plainBlock: plainBlockHex(token.plain),
+      // The plain block and key words carry the new key itself: never part of this output.
+      fields: withoutKeyMaterial(describePayload(payload, token.subclass, next.baseDate)),
     };
   });
   return {

@@ -14,7 +14,8 @@ const isInt = (value: unknown): value is number => typeof value === 'number' && 
 
 /** Supply group code: exactly 6 decimal digits. */
 export function requireSgc(value: unknown): string {
-  const text = typeof value === 'number' && isInt(value) ? String(value).padStart(6, '0') : value;
+  // A number is accepted only with 6 digits: padding 12345 would hide a dropped digit. Leading zeros need a string.
+  const text = typeof value === 'number' && isInt(value) ? String(value) : value;
   if (typeof text !== 'string' || !/^\d{6}$/.test(text)) {
     throw new StsError(
       'STS_INVALID_SGC',

@@ -49,7 +49,9 @@ function requireWallClock(wall: WallClock): void {
     (wall.second ?? 0) >= 0 &&
     (wall.second ?? 0) < 60 &&
     check.getUTCDate() === wall.day &&
-    check.getUTCMonth() === wall.month - 1;
+    check.getUTCMonth() === wall.month - 1 &&
+    // Date.UTC reads years 0–99 as 1900–1999: without this, "0099-06-01" would count as 1999.
+    check.getUTCFullYear() === wall.year;
   if (!valid) {
     throw new StsError(
       'STS_INVALID_TIME',
