@@ -4,10 +4,10 @@ import { expect } from 'vitest';
 import { StsError, type StsErrorCode } from '../../src-shared/sts/errors.ts';
 
 /**
- * Typed access to the shared STS conformance vectors (`/work/shared/fixtures/sts-vectors.json`,
+ * Typed access to the shared STS conformance vectors (`shared/fixtures/sts-vectors.json` beside the repository,
  * described in shared/docs/sts-algorithms.md §15), plus the assertion every STS error test uses.
  *
- * The repository is /work/main and the shared folder is its sibling /work/shared, so from
+ * The shared folder is a sibling of the repository (as on the development machines and in CI), so from
  * test/support/ the file is three levels up: ../../../shared/fixtures/sts-vectors.json.
  */
 export const STS_VECTORS_URL = new URL('../../../shared/fixtures/sts-vectors.json', import.meta.url);
