@@ -131,59 +131,31 @@ describe('openvend sts kct-campaign', () => {
 });
 
 describe('openvend sts kct-campaign bad input', () => {
-  it('a missing keys file stops before any output is written', () => {
-    const outPath = join(work, 'none.csv');
-    const result = runOpenvend([
-      'sts',
-      'kct-campaign',
-      '--meters',
-      metersPath,
-      '--keys',
-      join(work, 'nope.json'),
-      '--out',
-      outPath,
-    ]);
+  /** Runs a campaign expected to fail before finishing: no output and no partial file may remain. */
+  function failingCampaign(name: string, meters: string, keys: string) {
+    const outPath = join(work, `${name}.csv`);
+    const result = runOpenvend(['sts', 'kct-campaign', '--meters', meters, '--keys', keys, '--out', outPath]);
     expect(result.status).toBe(2);
-    expect(result.error().message).toContain('Cannot read the vending key file');
-    expect(existsSync(outPath)).toBe(false);
-  });
-
-  it('a missing meters file leaves neither the output nor a partial file', () => {
-    const outPath = join(work, 'none2.csv');
-    const result = runOpenvend([
-      'sts',
-      'kct-campaign',
-      '--meters',
-      join(work, 'nope.csv'),
-      '--keys',
-      keysPath,
-      '--out',
-      outPath,
-    ]);
-    expect(result.status).toBe(2);
-    expect(result.error().code).toBe('FILE_UNREADABLE');
     expect(existsSync(outPath)).toBe(false);
     expect(existsSync(`${outPath}.partial`)).toBe(false);
+    return result.error();
+  }
+
+  it('a missing keys file stops before any output is written', () => {
+    const error = failingCampaign('no-keys', metersPath, join(work, 'nope.json'));
+    expect(error.message).toContain('Cannot read the vending key file');
   });
 
-  it('a malformed CSV is refused with its line, and no output is left behind', () => {
+  it('a missing meters file is a typed error', () => {
+    expect(failingCampaign('no-meters', join(work, 'nope.csv'), keysPath).code).toBe('FILE_UNREADABLE');
+  });
+
+  it('a malformed CSV is refused with its line', () => {
     const badPath = join(work, 'bad.csv');
     writeFileSync(badPath, `${header}\n"600727000000000009,123456,01,1,2,EA07,DKGA02,1993,,,2,,,,2014,255\n`);
-    const outPath = join(work, 'bad-out.csv');
-    const result = runOpenvend([
-      'sts',
-      'kct-campaign',
-      '--meters',
-      badPath,
-      '--keys',
-      keysPath,
-      '--out',
-      outPath,
-    ]);
-    expect(result.status).toBe(2);
-    expect(result.error().code).toBe('CSV_INVALID');
-    expect(existsSync(outPath)).toBe(false);
-    expect(existsSync(`${outPath}.partial`)).toBe(false);
+    const error = failingCampaign('bad-out', badPath, keysPath);
+    expect(error.code).toBe('CSV_INVALID');
+    expect(error.message).toContain('line');
   });
 
   it('the required options are enforced', () => {
