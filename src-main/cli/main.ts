@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { stsSelfTest } from '../../src-shared/sts/self-test.ts';
+import { APP_VERSION as version } from '../app-version.ts';
 import { EXIT, reportError } from './io.ts';
 import { registerStsCommands } from './sts-commands.ts';
-
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
 
 export function statusLine(): string {
   const selfTest = stsSelfTest();

@@ -1,0 +1,45 @@
+import type { DecoderKeyAlgorithm, EncryptionAlgorithm, KeyType } from '../../src-shared/sts/identifiers.ts';
+import type { MeterPan } from '../../src-shared/sts/meter-pan.ts';
+import type { EncodedToken } from '../../src-shared/sts/token-codec.ts';
+import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
+import type { BaseDate } from '../../src-shared/sts/tid.ts';
+
+/** Everything a security module needs to know about a meter's key (never the key itself). */
+export interface MeterKeyData {
+  pan: MeterPan;
+  sgc: string;
+  ti: number;
+  krn: number;
+  keyType: KeyType;
+  ea: EncryptionAlgorithm;
+  dkga: DecoderKeyAlgorithm;
+  baseDate: BaseDate;
+  ken: number;
+}
+
+export interface VendingAuthority {
+  creditLimitMinor: number;
+  usedMinor: number;
+  /** ISO-8601 instant after which no token may be issued. */
+  validUntil: string;
+}
+
+/** Where the module keeps its authority counter; the software module uses the outlet ledger (same transaction). */
+export interface AuthorityStore {
+  read(): VendingAuthority;
+  consume(minor: number): void;
+}
+
+/**
+ * The one place where vending keys are used. The software module implements it today; a hardware
+ * security module can replace it without touching the vend engine.
+ */
+export interface SecurityModule {
+  /** Issues one token. Credit worth `valueMinor` counts against the vending authority, which must cover it. */
+  issueToken(meter: MeterKeyData, payload: TokenPayload, valueMinor: number, at: Date): EncodedToken;
+  /** The key change token set from the meter's present key to `target`, encrypted under the present key. */
+  issueKeyChange(meter: MeterKeyData, target: MeterKeyData, rollover: boolean, at: Date): EncodedToken[];
+  /** The decoder key's check value, for display. */
+  decoderKeyCheckValue(meter: MeterKeyData): string;
+  authority(): VendingAuthority;
+}
