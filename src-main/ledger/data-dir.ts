@@ -5,7 +5,11 @@ import { join } from 'node:path';
  * Where the outlet's data lives: an explicit --data-dir, else OPENVEND_DATA_DIR, else the OS's
  * per-user application-data folder.
  */
-export function resolveDataDir(explicit?: string, env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+export function resolveDataDir(
+  explicit?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+): string {
   if (explicit) return explicit;
   if (env.OPENVEND_DATA_DIR) return env.OPENVEND_DATA_DIR;
   switch (platform) {

@@ -5,8 +5,8 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { APP_VERSION } from '../app-version.ts';
 import { LEDGER_FILE } from './data-dir.ts';
 import { LedgerError } from './errors.ts';
-import { migrate } from './migrator.ts';
 import { BUNDLED_MIGRATIONS } from './migrations/bundled.ts';
+import { migrate } from './migrator.ts';
 import * as schema from './schema.ts';
 
 export type LedgerDb = BetterSQLite3Database<typeof schema>;

@@ -1,20 +1,26 @@
 import type Database from 'better-sqlite3';
-import type { BundledMigration } from './migrations/bundle-migrations.ts';
 import { LedgerError } from './errors.ts';
+import type { BundledMigration } from './migrations/bundle-migrations.ts';
 
 /**
  * Applies migrations by identity, not by timestamp: every bundled migration whose id is not recorded is
  * applied, in bundle order, whatever arrived in between (drizzle's own migrator skips out-of-order ones).
  * A database that records a migration this build does not know was written by a newer version: refused.
  */
-export function migrate(sqlite: Database.Database, migrations: readonly BundledMigration[], appVersion: string): string[] {
+export function migrate(
+  sqlite: Database.Database,
+  migrations: readonly BundledMigration[],
+  appVersion: string,
+): string[] {
   sqlite.exec(`CREATE TABLE IF NOT EXISTS _migrations (
     id TEXT PRIMARY KEY NOT NULL,
     sha256 TEXT NOT NULL,
     applied_at TEXT NOT NULL,
     app_version TEXT NOT NULL
   )`);
-  const applied = sqlite.prepare('SELECT id, sha256, app_version AS appVersion FROM _migrations').all() as Array<{
+  const applied = sqlite
+    .prepare('SELECT id, sha256, app_version AS appVersion FROM _migrations')
+    .all() as Array<{
     id: string;
     sha256: string;
     appVersion: string;
@@ -38,7 +44,9 @@ export function migrate(sqlite: Database.Database, migrations: readonly BundledM
     }
   }
   const done = new Set(applied.map((row) => row.id));
-  const record = sqlite.prepare('INSERT INTO _migrations (id, sha256, applied_at, app_version) VALUES (?, ?, ?, ?)');
+  const record = sqlite.prepare(
+    'INSERT INTO _migrations (id, sha256, applied_at, app_version) VALUES (?, ?, ?, ?)',
+  );
   const newlyApplied: string[] = [];
   for (const migration of migrations) {
     if (done.has(migration.id)) continue;

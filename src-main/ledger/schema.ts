@@ -103,6 +103,8 @@ export const meter = sqliteTable(
   {
     id: id(),
     pan: text('pan').notNull().unique(),
+    /** The number printed on the meter: DRN and check digit (the PAN without its IIN). */
+    meterNo: text('meter_no').notNull().unique(),
     iinLength: integer('iin_length').notNull().default(6),
     meterType: text('meter_type').notNull(),
     customerId: integer('customer_id').references(() => customer.id),
@@ -207,8 +209,26 @@ export const sale = sqliteTable(
     index('sale_meter').on(t.meterId, t.createdAt),
     index('sale_shift').on(t.shiftId),
     index('sale_created').on(t.createdAt),
+    uniqueIndex('sale_reverses').on(t.reversesSaleId),
     check('sale_money_non_negative', sql`${t.tenderMinor} >= 0 AND ${t.changeMinor} >= 0`),
   ],
+);
+
+/** The money lines of a sale (charges, debt, levies, VAT, energy, change); reversals carry negated lines. */
+export const saleLine = sqliteTable(
+  'sale_line',
+  {
+    id: id(),
+    saleId: integer('sale_id')
+      .notNull()
+      .references(() => sale.id),
+    kind: text('kind').notNull(),
+    description: text('description').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    vatMinor: integer('vat_minor').notNull().default(0),
+    units: integer('units').notNull().default(0),
+  },
+  (t) => [index('sale_line_sale').on(t.saleId)],
 );
 
 export const token = sqliteTable(
@@ -228,7 +248,10 @@ export const token = sqliteTable(
     units: integer('units'),
   },
   // Belt and braces: the database itself refuses a second token with the same TID for one meter.
-  (t) => [uniqueIndex('token_meter_tid').on(t.meterId, t.tid), uniqueIndex('token_sale_seq').on(t.saleId, t.seq)],
+  (t) => [
+    uniqueIndex('token_meter_tid').on(t.meterId, t.tid),
+    uniqueIndex('token_sale_seq').on(t.saleId, t.seq),
+  ],
 );
 
 export const floatMovement = sqliteTable('float_movement', {

@@ -80,7 +80,9 @@ export function unsealSecret(kek: Buffer, sealed: Uint8Array, context: string): 
     const decipher = createDecipheriv('aes-256-gcm', kek, data.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(data.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-    return new Uint8Array(Buffer.concat([decipher.update(data.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]));
+    return new Uint8Array(
+      Buffer.concat([decipher.update(data.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]),
+    );
   } catch (error) {
     throw new SecurityError(
       'SECURITY_KEY_UNSEAL_FAILED',

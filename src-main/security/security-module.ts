@@ -1,8 +1,8 @@
 import type { DecoderKeyAlgorithm, EncryptionAlgorithm, KeyType } from '../../src-shared/sts/identifiers.ts';
 import type { MeterPan } from '../../src-shared/sts/meter-pan.ts';
+import type { BaseDate } from '../../src-shared/sts/tid.ts';
 import type { EncodedToken } from '../../src-shared/sts/token-codec.ts';
 import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
-import type { BaseDate } from '../../src-shared/sts/tid.ts';
 
 /** Everything a security module needs to know about a meter's key (never the key itself). */
 export interface MeterKeyData {

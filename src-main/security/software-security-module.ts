@@ -68,7 +68,10 @@ export class SoftwareSecurityModule implements SecurityModule {
 
   issueToken(meter: MeterKeyData, payload: Parameters<typeof encodeToken>[0], valueMinor: number, at: Date) {
     this.#checkAuthority(valueMinor, at);
-    const token = encodeToken(payload, payload.type === 'initiate-test' ? null : createTokenCipher(meter.ea, this.#decoderKey(meter)));
+    const token = encodeToken(
+      payload,
+      payload.type === 'initiate-test' ? null : createTokenCipher(meter.ea, this.#decoderKey(meter)),
+    );
     if (valueMinor > 0) this.#authority.consume(valueMinor);
     return token;
   }

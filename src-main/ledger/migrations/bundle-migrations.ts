@@ -13,7 +13,9 @@ export interface BundledMigration {
 }
 
 export function readMigrationFolder(): BundledMigration[] {
-  const journal = JSON.parse(readFileSync(new URL('meta/_journal.json', SQL_DIR), 'utf8')) as { entries: Array<{ tag: string }> };
+  const journal = JSON.parse(readFileSync(new URL('meta/_journal.json', SQL_DIR), 'utf8')) as {
+    entries: Array<{ tag: string }>;
+  };
   return journal.entries.map(({ tag }) => {
     const sqlText = readFileSync(new URL(`${tag}.sql`, SQL_DIR), 'utf8');
     return {

@@ -53,6 +53,7 @@ CREATE TABLE `float_movement` (
 CREATE TABLE `meter` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`pan` text NOT NULL,
+	`meter_no` text NOT NULL,
 	`iin_length` integer DEFAULT 6 NOT NULL,
 	`meter_type` text NOT NULL,
 	`customer_id` integer,
@@ -82,6 +83,7 @@ CREATE TABLE `meter` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `meter_pan_unique` ON `meter` (`pan`);--> statement-breakpoint
+CREATE UNIQUE INDEX `meter_meter_no_unique` ON `meter` (`meter_no`);--> statement-breakpoint
 CREATE INDEX `meter_customer` ON `meter` (`customer_id`);--> statement-breakpoint
 CREATE TABLE `operator` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -149,6 +151,19 @@ CREATE UNIQUE INDEX `sale_receipt_no_unique` ON `sale` (`receipt_no`);--> statem
 CREATE INDEX `sale_meter` ON `sale` (`meter_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `sale_shift` ON `sale` (`shift_id`);--> statement-breakpoint
 CREATE INDEX `sale_created` ON `sale` (`created_at`);--> statement-breakpoint
+CREATE UNIQUE INDEX `sale_reverses` ON `sale` (`reverses_sale_id`);--> statement-breakpoint
+CREATE TABLE `sale_line` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`sale_id` integer NOT NULL,
+	`kind` text NOT NULL,
+	`description` text NOT NULL,
+	`amount_minor` integer NOT NULL,
+	`vat_minor` integer DEFAULT 0 NOT NULL,
+	`units` integer DEFAULT 0 NOT NULL,
+	FOREIGN KEY (`sale_id`) REFERENCES `sale`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `sale_line_sale` ON `sale_line` (`sale_id`);--> statement-breakpoint
 CREATE TABLE `shift` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`operator_id` integer NOT NULL,
