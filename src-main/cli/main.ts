@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { stsSelfTest } from '../../src-shared/sts/self-test.ts';
 import { APP_VERSION as version } from '../app-version.ts';
 import { EXIT, reportError } from './io.ts';
+import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerStsCommands } from './sts-commands.ts';
 
 export function statusLine(): string {
@@ -28,6 +29,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       if (stsSelfTest().failed.length > 0) setExitCode(EXIT.failed);
     });
 
+  registerLedgerCommands(program, setExitCode);
   registerStsCommands(program, setExitCode);
   return program;
 }

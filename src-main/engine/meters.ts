@@ -1,7 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { DecoderKeyAlgorithm, EncryptionAlgorithm, KeyType } from '../../src-shared/sts/identifiers.ts';
-import { luhnCheckDigit, type MeterPan, meterPanFromParts, parseMeterPan } from '../../src-shared/sts/meter-pan.ts';
 import { StsError } from '../../src-shared/sts/errors.ts';
+import type { DecoderKeyAlgorithm, EncryptionAlgorithm, KeyType } from '../../src-shared/sts/identifiers.ts';
+import {
+  luhnCheckDigit,
+  type MeterPan,
+  meterPanFromParts,
+  parseMeterPan,
+} from '../../src-shared/sts/meter-pan.ts';
 import type { BaseDate } from '../../src-shared/sts/tid.ts';
 import type { MeterKeyData } from '../security/security-module.ts';
 import { EngineError } from './errors.ts';
@@ -53,12 +58,18 @@ const STANDARD_IIN: Record<number, string> = { 11: '600727', 13: '0000' };
 export function findMeter(sqlite: Database.Database, input: string): MeterRow {
   const digits = input.replace(/[\s-]/g, '');
   if (!/^\d+$/.test(digits)) {
-    throw new StsError('STS_INVALID_DIGITS', 'The meter number may contain digits only.', `meter number ${JSON.stringify(input)} has non-digits`);
+    throw new StsError(
+      'STS_INVALID_DIGITS',
+      'The meter number may contain digits only.',
+      `meter number ${JSON.stringify(input)} has non-digits`,
+    );
   }
   let row: MeterRow | undefined;
   if (digits.length === 18) {
     const pan = parseMeterPan(digits);
-    row = sqlite.prepare(`SELECT ${METER_COLUMNS} FROM meter WHERE pan = ?`).get(pan.pan) as MeterRow | undefined;
+    row = sqlite.prepare(`SELECT ${METER_COLUMNS} FROM meter WHERE pan = ?`).get(pan.pan) as
+      | MeterRow
+      | undefined;
   } else if (digits.length === 12 || digits.length === 14) {
     const drn = digits.slice(0, -1);
     const iin = STANDARD_IIN[drn.length]!;
@@ -70,7 +81,9 @@ export function findMeter(sqlite: Database.Database, input: string): MeterRow {
         `Luhn check digit of ${iin}${drn} is ${expected}`,
       );
     }
-    row = sqlite.prepare(`SELECT ${METER_COLUMNS} FROM meter WHERE meter_no = ?`).get(digits) as MeterRow | undefined;
+    row = sqlite.prepare(`SELECT ${METER_COLUMNS} FROM meter WHERE meter_no = ?`).get(digits) as
+      | MeterRow
+      | undefined;
   } else {
     throw new StsError(
       'STS_INVALID_PAN',
@@ -79,12 +92,17 @@ export function findMeter(sqlite: Database.Database, input: string): MeterRow {
     );
   }
   if (!row) {
-    throw new EngineError('METER_UNKNOWN', `Meter ${digits} is not registered at this outlet. Check the number.`, `no meter ${digits}`);
+    throw new EngineError(
+      'METER_UNKNOWN',
+      `Meter ${digits} is not registered at this outlet. Check the number.`,
+      `no meter ${digits}`,
+    );
   }
   return row;
 }
 
-export const meterPanOf = (row: MeterRow): MeterPan => meterPanFromParts(row.pan.slice(0, row.iinLength), row.pan.slice(row.iinLength, 17));
+export const meterPanOf = (row: MeterRow): MeterPan =>
+  meterPanFromParts(row.pan.slice(0, row.iinLength), row.pan.slice(row.iinLength, 17));
 
 export function meterKeyData(row: MeterRow): MeterKeyData {
   return {
@@ -102,7 +120,13 @@ export function meterKeyData(row: MeterRow): MeterKeyData {
 
 /** The key the meter will have after its pending key change, if one is scheduled. */
 export function pendingKeyData(row: MeterRow): MeterKeyData | null {
-  if (row.pendingSgc === null && row.pendingTi === null && row.pendingKrn === null && row.pendingBaseDate === null) return null;
+  if (
+    row.pendingSgc === null &&
+    row.pendingTi === null &&
+    row.pendingKrn === null &&
+    row.pendingBaseDate === null
+  )
+    return null;
   return {
     ...meterKeyData(row),
     sgc: row.pendingSgc ?? row.sgc,

@@ -36,7 +36,11 @@ export function tariffInForce(sqlite: Database.Database, tariffId: number, local
     )
     .get(tariffId, localDate) as TariffVersionRow | undefined;
   if (!row) {
-    throw new EngineError('VEND_NO_TARIFF', 'No tariff is in force for this meter today. Contact head office.', `tariff ${tariffId} has no version effective on ${localDate}`);
+    throw new EngineError(
+      'VEND_NO_TARIFF',
+      'No tariff is in force for this meter today. Contact head office.',
+      `tariff ${tariffId} has no version effective on ${localDate}`,
+    );
   }
   return {
     tariffId: row.code,
@@ -50,7 +54,11 @@ export function tariffInForce(sqlite: Database.Database, tariffId: number, local
     pricesIncludeVat: row.pricesIncludeVat === 1,
     fixedMonthlyCharge:
       row.fixedChargeMinor > 0
-        ? { description: row.fixedChargeDescription ?? 'Fixed charge', amountMinor: row.fixedChargeMinor, maxMonths: row.fixedChargeMaxMonths }
+        ? {
+            description: row.fixedChargeDescription ?? 'Fixed charge',
+            amountMinor: row.fixedChargeMinor,
+            maxMonths: row.fixedChargeMaxMonths,
+          }
         : null,
     levies: JSON.parse(row.leviesJson),
     fbeMonthlyUnits: row.fbeMonthlyUnits,

@@ -1,22 +1,24 @@
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { StsError } from '../../src-shared/sts/errors.ts';
-import { groupTokenDigits } from '../../src-shared/sts/token-number.ts';
-import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
 import {
   assertKeyNotExpired,
   nextIssuableTid,
   tidFromWallClock,
-  wallClockInZone,
   type WallClock,
+  wallClockInZone,
 } from '../../src-shared/sts/tid.ts';
+import { groupTokenDigits } from '../../src-shared/sts/token-number.ts';
+import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
 import { type PriceBreakdown, priceVend, type TariffVersion } from '../../src-shared/vending/pricing.ts';
+import type { Receipt } from '../../src-shared/vending/receipt.ts';
 import type { Ledger } from '../ledger/database.ts';
 import type { MeterKeyData, SecurityModule } from '../security/security-module.ts';
 import { appendAudit } from './audit-log.ts';
 import { EngineError } from './errors.ts';
 import { findMeter, type MeterRow, meterKeyData, pendingKeyData } from './meters.ts';
 import { type OperatorSession, requirePermission } from './operators.ts';
+import { buildReceipt } from './sale-receipt.ts';
 import { tariffInForce } from './tariffs.ts';
 
 export type Clock = () => Date;
@@ -85,6 +87,7 @@ export interface SaleResult {
   breakdown: PriceBreakdown | null;
   floatBalanceMinor: number;
   lowFloat: boolean;
+  receipt: Receipt;
   /** True when this call returned the stored result of an earlier identical request. */
   replayed?: boolean;
 }
@@ -141,7 +144,11 @@ export class VendEngine {
       )
       .get() as UtilityInfo | undefined;
     if (!utility) {
-      throw new EngineError('VEND_INVALID_REQUEST', 'This outlet is not set up yet: run openvend init (or openvend demo).', 'no utility row');
+      throw new EngineError(
+        'VEND_INVALID_REQUEST',
+        'This outlet is not set up yet: run openvend init (or openvend demo).',
+        'no utility row',
+      );
     }
     this.utility = utility;
   }
@@ -178,8 +185,17 @@ export class VendEngine {
   #customer(customerId: number | null) {
     if (customerId === null) return null;
     return this.#sqlite
-      .prepare('SELECT account_no AS accountNo, name, address, phone, location, fbe_eligible AS fbeEligible FROM customer WHERE id = ?')
-      .get(customerId) as { accountNo: string; name: string; address: string; phone: string; location: string; fbeEligible: number };
+      .prepare(
+        'SELECT account_no AS accountNo, name, address, phone, location, fbe_eligible AS fbeEligible FROM customer WHERE id = ?',
+      )
+      .get(customerId) as {
+      accountNo: string;
+      name: string;
+      address: string;
+      phone: string;
+      location: string;
+      fbeEligible: number;
+    };
   }
 
   #monthToDate(meter: MeterRow, month: string): number {
@@ -224,14 +240,22 @@ export class VendEngine {
     const debt = this.#debtFor(meter.customerId);
     const month = monthOf(local);
     const mtd = this.#monthToDate(meter, month);
-    const currentBlock = tariff.blocks.findIndex((block) => block.upToUnits === null || mtd < block.upToUnits);
+    const currentBlock = tariff.blocks.findIndex(
+      (block) => block.upToUnits === null || mtd < block.upToUnits,
+    );
     const pending = pendingKeyData(meter);
     return {
       meterNo: meter.meterNo,
       pan: meter.pan,
       resource: meter.meterType,
       customer: customer
-        ? { accountNo: customer.accountNo, name: customer.name, address: customer.address, phone: customer.phone, location: customer.location }
+        ? {
+            accountNo: customer.accountNo,
+            name: customer.name,
+            address: customer.address,
+            phone: customer.phone,
+            location: customer.location,
+          }
         : null,
       sgc: meter.sgc,
       ti: meter.ti,
@@ -245,10 +269,14 @@ export class VendEngine {
       maxVendMinor: tariff.maxVendMinor,
       arrearsMinor: debt?.balanceMinor ?? 0,
       fbeDue: customer?.fbeEligible === 1 && tariff.fbeMonthlyUnits > 0 && meter.fbeLastMonth !== month,
-      daysSinceLastPurchase: meter.lastPurchaseAt ? Math.floor((now.getTime() - Date.parse(meter.lastPurchaseAt)) / 86_400_000) : null,
+      daysSinceLastPurchase: meter.lastPurchaseAt
+        ? Math.floor((now.getTime() - Date.parse(meter.lastPurchaseAt)) / 86_400_000)
+        : null,
       monthToDateUnits: mtd,
       currentBlock: currentBlock + 1,
-      pendingKeyChange: pending ? { sgc: pending.sgc, ti: pending.ti, krn: pending.krn, baseDate: pending.baseDate } : null,
+      pendingKeyChange: pending
+        ? { sgc: pending.sgc, ti: pending.ti, krn: pending.krn, baseDate: pending.baseDate }
+        : null,
     };
   }
 
@@ -263,20 +291,27 @@ export class VendEngine {
   }
 
   /** The full breakdown of a sale, without issuing a token or moving money (trial vend). */
-  quote(session: OperatorSession, meterNumber: string, tenderMinor: number): { confirmation: MeterConfirmation; breakdown: PriceBreakdown } {
+  quote(
+    session: OperatorSession,
+    meterNumber: string,
+    tenderMinor: number,
+  ): { confirmation: MeterConfirmation; breakdown: PriceBreakdown } {
     requirePermission(session, 'sell');
     const confirmation = this.confirmMeter(meterNumber);
     const meter = findMeter(this.#sqlite, meterNumber);
     this.#requireVendable(meter);
     const local = this.#local(this.#clock());
     const tariff = tariffInForce(this.#sqlite, meter.tariffId, dateOf(local));
-    return { confirmation, breakdown: priceVend(this.#priceRequest(meter, tariff, tenderMinor, monthOf(local))) };
+    return {
+      confirmation,
+      breakdown: priceVend(this.#priceRequest(meter, tariff, tenderMinor, monthOf(local))),
+    };
   }
 
   #storedResult(requestId: string): { result: SaleResult; fingerprint: string } | null {
-    const row = this.#sqlite.prepare('SELECT result_json AS resultJson FROM sale WHERE request_id = ?').get(requestId) as
-      | { resultJson: string }
-      | undefined;
+    const row = this.#sqlite
+      .prepare('SELECT result_json AS resultJson FROM sale WHERE request_id = ?')
+      .get(requestId) as { resultJson: string } | undefined;
     if (!row) return null;
     const stored = JSON.parse(row.resultJson) as SaleResult & { fingerprint: string };
     const { fingerprint, ...result } = stored;
@@ -297,17 +332,25 @@ export class VendEngine {
   }
 
   #openShiftId(session: OperatorSession): number {
-    const row = this.#sqlite.prepare('SELECT id FROM shift WHERE operator_id = ? AND closed_at IS NULL').get(session.id) as
-      | { id: number }
-      | undefined;
+    const row = this.#sqlite
+      .prepare('SELECT id FROM shift WHERE operator_id = ? AND closed_at IS NULL')
+      .get(session.id) as { id: number } | undefined;
     if (!row) {
-      throw new EngineError('SHIFT_NOT_OPEN', 'Open a shift before selling (openvend shift open).', `operator ${session.username} has no open shift`);
+      throw new EngineError(
+        'SHIFT_NOT_OPEN',
+        'Open a shift before selling (openvend shift open).',
+        `operator ${session.username} has no open shift`,
+      );
     }
     return row.id;
   }
 
   #nextCounter(name: string): number {
-    return (this.#sqlite.prepare('UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value').get(name) as { value: number }).value;
+    return (
+      this.#sqlite
+        .prepare('UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value')
+        .get(name) as { value: number }
+    ).value;
   }
 
   /**
@@ -328,7 +371,7 @@ export class VendEngine {
     if (pending) {
       const rollover = pending.baseDate !== key.baseDate;
       const set = this.#security.issueKeyChange(key, pending, rollover, now);
-      set.forEach((token, index) =>
+      for (const [index, token] of set.entries()) {
         tokens.push({
           seq: tokens.length + 1,
           kind: 'key-change',
@@ -339,8 +382,8 @@ export class VendEngine {
           subclass: token.subclass,
           tid: null,
           units: null,
-        }),
-      );
+        });
+      }
       key = pending;
       if (rollover) lastTid = null;
     }
@@ -381,15 +424,20 @@ export class VendEngine {
     const insert = this.#sqlite.prepare(
       'INSERT INTO token (sale_id, seq, meter_id, kind, digits, token_class, subclass, tid, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    for (const t of tokens) insert.run(saleId, t.seq, meterId, t.kind, t.digits, t.tokenClass, t.subclass, t.tid, t.units);
+    for (const t of tokens)
+      insert.run(saleId, t.seq, meterId, t.kind, t.digits, t.tokenClass, t.subclass, t.tid, t.units);
   }
 
   #moveFloat(now: Date, kind: string, amountMinor: number, saleId: number | null, reference: string): number {
     const { balance } = this.#sqlite
-      .prepare('UPDATE outlet SET float_balance_minor = float_balance_minor + ? WHERE id = 1 RETURNING float_balance_minor AS balance')
+      .prepare(
+        'UPDATE outlet SET float_balance_minor = float_balance_minor + ? WHERE id = 1 RETURNING float_balance_minor AS balance',
+      )
       .get(amountMinor) as { balance: number };
     this.#sqlite
-      .prepare('INSERT INTO float_movement (created_at, kind, amount_minor, balance_after_minor, sale_id, reference) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO float_movement (created_at, kind, amount_minor, balance_after_minor, sale_id, reference) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(now.toISOString(), kind, amountMinor, balance, saleId, reference);
     return balance;
   }
@@ -404,12 +452,25 @@ export class VendEngine {
   vend(session: OperatorSession, request: VendRequest): SaleResult {
     requirePermission(session, 'sell');
     if (!/^[A-Za-z0-9._:-]{8,64}$/.test(request.requestId)) {
-      throw new EngineError('VEND_INVALID_REQUEST', 'The sale has no valid request number.', `request id ${JSON.stringify(request.requestId)}`);
+      throw new EngineError(
+        'VEND_INVALID_REQUEST',
+        'The sale has no valid request number.',
+        `request id ${JSON.stringify(request.requestId)}`,
+      );
     }
     if (!Number.isSafeInteger(request.tenderMinor) || request.tenderMinor <= 0) {
-      throw new EngineError('VEND_INVALID_REQUEST', 'The amount must be more than zero.', `tender ${request.tenderMinor}`);
+      throw new EngineError(
+        'VEND_INVALID_REQUEST',
+        'The amount must be more than zero.',
+        `tender ${request.tenderMinor}`,
+      );
     }
-    const fingerprint = JSON.stringify(['vend', request.meterNumber.replace(/[\s-]/g, ''), request.tenderMinor, session.id]);
+    const fingerprint = JSON.stringify([
+      'vend',
+      request.meterNumber.replace(/[\s-]/g, ''),
+      request.tenderMinor,
+      session.id,
+    ]);
     const earlier = this.#replayOrConflict(request.requestId, fingerprint);
     if (earlier) return earlier;
 
@@ -445,15 +506,27 @@ export class VendEngine {
             label: 'FREE BASIC ELECTRICITY',
             valueMinor: 0,
             units: fbeUnits,
-            payload: (tid) => ({ type: 'transfer-credit', resource, rnd: randomNibble(), tid, units: fbeUnits }),
+            payload: (tid) => ({
+              type: 'transfer-credit',
+              resource,
+              rnd: randomNibble(),
+              tid,
+              units: fbeUnits,
+            }),
           });
         }
         plan.push({
           kind: 'credit',
           label: 'CREDIT TOKEN',
-          valueMinor: breakdown.energyMinor,
+          valueMinor: breakdown.energyMoneyMinor - breakdown.changeMinor,
           units: breakdown.units,
-          payload: (tid) => ({ type: 'transfer-credit', resource, rnd: randomNibble(), tid, units: breakdown.units }),
+          payload: (tid) => ({
+            type: 'transfer-credit',
+            resource,
+            rnd: randomNibble(),
+            tid,
+            units: breakdown.units,
+          }),
         });
         const issued = this.#issueTokens(meter, now, plan, true);
 
@@ -472,8 +545,32 @@ export class VendEngine {
         this.#insertSaleLines(saleId, breakdown);
         this.#insertTokens(saleId, meter.id, issued.tokens);
         this.#updateMeterAfterSale(meter, issued, breakdown, month, now);
-        if (breakdown.debt && priceRequest.debt) this.#recoverDebt(meter.customerId!, breakdown.debt.amountMinor, month);
+        if (breakdown.debt && priceRequest.debt)
+          this.#recoverDebt(meter.customerId!, breakdown.debt.amountMinor, month);
         const floatBalanceMinor = this.#moveFloat(now, 'sale', -takenMinor, saleId, `receipt ${receiptNo}`);
+        const customer = this.#customer(meter.customerId);
+        const pending = pendingKeyData(meter);
+        const receipt = buildReceipt({
+          title: 'CREDIT VEND - TAX INVOICE',
+          utility: this.utility,
+          outlet,
+          operatorName: session.displayName,
+          receiptNo,
+          localTime: local,
+          meter,
+          customer,
+          tariffName: tariff.name,
+          tokens: issued.tokens,
+          breakdown,
+          payType: request.payType ?? 'cash',
+          keyChange: pending
+            ? {
+                from: { sgc: meter.sgc, krn: meter.krn, ti: meter.ti },
+                to: { sgc: pending.sgc, krn: pending.krn, ti: pending.ti },
+              }
+            : null,
+          messages: breakdown.fbe ? ['Your free basic electricity for this month is included.'] : [],
+        });
         const result: SaleResult = {
           receiptNo,
           requestId: request.requestId,
@@ -484,9 +581,49 @@ export class VendEngine {
           breakdown,
           floatBalanceMinor,
           lowFloat: floatBalanceMinor < outlet.lowFloatThresholdMinor,
+          receipt,
         };
-        this.#finishSale(saleId, result, fingerprint, session, now, { meter: meter.pan, tender: request.tenderMinor });
+        this.#finishSale(saleId, result, fingerprint, session, now, {
+          meter: meter.pan,
+          tender: request.tenderMinor,
+        });
         return result;
+      })
+      .immediate();
+  }
+
+  /** A past receipt, marked COPY; every reprint is audited. */
+  reprint(session: OperatorSession, receiptNo: number): SaleResult {
+    requirePermission(session, 'reprint');
+    return this.#sqlite
+      .transaction((): SaleResult => {
+        const row = this.#sqlite
+          .prepare('SELECT result_json AS resultJson FROM sale WHERE receipt_no = ?')
+          .get(receiptNo) as { resultJson: string } | undefined;
+        if (!row)
+          throw new EngineError(
+            'VEND_NOT_FOUND',
+            `There is no receipt number ${receiptNo}.`,
+            `receipt ${receiptNo} not found`,
+          );
+        const { fingerprint: _fingerprint, ...stored } = JSON.parse(row.resultJson) as SaleResult & {
+          fingerprint: string;
+        };
+        appendAudit(
+          this.#sqlite,
+          {
+            operatorId: session.id,
+            action: 'sale.reprint',
+            entity: 'sale',
+            entityId: String(receiptNo),
+            details: {},
+          },
+          this.#clock(),
+        );
+        return {
+          ...stored,
+          receipt: { ...stored.receipt, header: { ...stored.receipt.header, copy: true } },
+        };
       })
       .immediate();
   }
@@ -505,8 +642,8 @@ export class VendEngine {
     reasonCode?: string;
   }): number {
     const b = s.breakdown;
-    const charges = b ? b.fixedCharges.reduce((sum, c) => sum + c.amountMinor, 0) : 0;
-    const levies = b ? b.levies.reduce((sum, l) => sum + l.amountMinor, 0) : 0;
+    const t = b ? saleTotals(b) : undefined;
+    const sign = s.kind === 'reversal' ? -1 : 1;
     return Number(
       this.#sqlite
         .prepare(
@@ -524,14 +661,14 @@ export class VendEngine {
           s.now.toISOString(),
           s.payType,
           b?.tenderMinor ?? 0,
-          charges,
-          b?.debt?.amountMinor ?? 0,
-          levies,
-          b?.vat.amountMinor ?? 0,
-          b?.energyMinor ?? 0,
+          sign * (t?.chargesMinor ?? 0),
+          sign * (t?.debtMinor ?? 0),
+          sign * (t?.leviesMinor ?? 0),
+          sign * (t?.vatMinor ?? 0),
+          sign * (t?.energyMinor ?? 0),
           b?.changeMinor ?? 0,
-          b?.units ?? 0,
-          b?.fbe?.units ?? 0,
+          sign * (b?.units ?? 0),
+          sign * (b?.fbe?.units ?? 0),
           s.reversesSaleId ?? null,
           s.reasonCode ?? null,
         ).lastInsertRowid,
@@ -539,8 +676,18 @@ export class VendEngine {
   }
 
   #insertSaleLines(saleId: number, b: PriceBreakdown, sign = 1): void {
-    const insert = this.#sqlite.prepare('INSERT INTO sale_line (sale_id, kind, description, amount_minor, vat_minor, units) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const c of b.fixedCharges) insert.run(saleId, 'fixed-charge', `${c.description} (${c.months} month(s))`, sign * c.amountMinor, sign * c.vatMinor, 0);
+    const insert = this.#sqlite.prepare(
+      'INSERT INTO sale_line (sale_id, kind, description, amount_minor, vat_minor, units) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const c of b.fixedCharges)
+      insert.run(
+        saleId,
+        'fixed-charge',
+        `${c.description} (${c.months} month(s))`,
+        sign * c.netMinor,
+        sign * c.vatMinor,
+        0,
+      );
     if (b.debt) insert.run(saleId, 'debt', b.debt.description, sign * b.debt.amountMinor, 0, 0);
     for (const l of b.levies) insert.run(saleId, 'levy', l.name, sign * l.amountMinor, 0, 0);
     insert.run(saleId, 'vat', `VAT ${b.vat.rateBp / 100}%`, sign * b.vat.amountMinor, 0, 0);
@@ -548,7 +695,13 @@ export class VendEngine {
     if (b.changeMinor) insert.run(saleId, 'change', 'Change', sign * b.changeMinor, 0, 0);
   }
 
-  #updateMeterAfterSale(meter: MeterRow, issued: { key: MeterKeyData; lastTid: number | null }, b: PriceBreakdown, month: string, now: Date): void {
+  #updateMeterAfterSale(
+    meter: MeterRow,
+    issued: { key: MeterKeyData; lastTid: number | null },
+    b: PriceBreakdown,
+    month: string,
+    now: Date,
+  ): void {
     this.#sqlite
       .prepare(
         `UPDATE meter SET sgc = ?, ti = ?, krn = ?, base_date = ?, pending_sgc = NULL, pending_ti = NULL, pending_krn = NULL, pending_base_date = NULL,
@@ -562,7 +715,7 @@ export class VendEngine {
         issued.key.baseDate,
         issued.lastTid,
         month,
-        this.#monthToDate(meter, month) + b.units,
+        b.monthToDateUnitsAfter,
         now.toISOString(),
         month,
         b.fbe ? 1 : 0,
@@ -576,7 +729,9 @@ export class VendEngine {
     if (!debt || amountMinor <= 0) return;
     const already = debt.recoveredMonth === month ? debt.recoveredThisMonthMinor : 0;
     this.#sqlite
-      .prepare('UPDATE debt SET balance_minor = balance_minor - ?, recovered_month = ?, recovered_this_month_minor = ? WHERE id = ?')
+      .prepare(
+        'UPDATE debt SET balance_minor = balance_minor - ?, recovered_month = ?, recovered_this_month_minor = ? WHERE id = ?',
+      )
       .run(amountMinor, month, already + amountMinor, debt.id);
   }
 
@@ -588,14 +743,38 @@ export class VendEngine {
     now: Date,
     details: Record<string, unknown>,
   ): void {
-    this.#sqlite.prepare('UPDATE sale SET result_json = ? WHERE id = ?').run(JSON.stringify({ ...result, fingerprint }), saleId);
+    this.#sqlite
+      .prepare('UPDATE sale SET result_json = ? WHERE id = ?')
+      .run(JSON.stringify({ ...result, fingerprint }), saleId);
     appendAudit(
       this.#sqlite,
-      { operatorId: session.id, action: `sale.${result.kind}`, entity: 'sale', entityId: String(result.receiptNo), details: { ...details, tokens: result.tokens.length } },
+      {
+        operatorId: session.id,
+        action: `sale.${result.kind}`,
+        entity: 'sale',
+        entityId: String(result.receiptNo),
+        details: { ...details, tokens: result.tokens.length },
+      },
       now,
     );
-    this.#outbox(now, `sale.${result.kind}`, { receiptNo: result.receiptNo, requestId: result.requestId, saleId, result });
+    this.#outbox(now, `sale.${result.kind}`, {
+      receiptNo: result.receiptNo,
+      requestId: result.requestId,
+      saleId,
+      result,
+    });
   }
+}
+
+/** The sale row's money columns; with the change they add up to the tender exactly. */
+export function saleTotals(b: PriceBreakdown) {
+  return {
+    chargesMinor: b.fixedCharges.reduce((sum, c) => sum + c.netMinor, 0),
+    debtMinor: b.debt?.amountMinor ?? 0,
+    leviesMinor: b.levies.reduce((sum, l) => sum + l.amountMinor, 0),
+    vatMinor: b.totalVatMinor,
+    energyMinor: b.energyMinor,
+  };
 }
 
 /** RND: a fresh 4-bit random number per token. */

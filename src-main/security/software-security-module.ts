@@ -1,4 +1,3 @@
-import { createDecoderKeyDeriver } from '../../src-shared/sts/decoder-key.ts';
 import type { StsError } from '../../src-shared/sts/errors.ts';
 import { generateKeyChangeTokens } from '../../src-shared/sts/key-change.ts';
 import { decoderKeyCheckValue } from '../../src-shared/sts/key-check-value.ts';
