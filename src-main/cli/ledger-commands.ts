@@ -2,16 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { transferUnitsFromDecimal } from '../../src-shared/sts/amount.ts';
 import { type Currency, formatMoney, parseMoney } from '../../src-shared/vending/money.ts';
 import { renderReceiptText } from '../../src-shared/vending/receipt.ts';
 import { renderShiftReportText } from '../../src-shared/vending/shift-report.ts';
 import { verifyAuditChain } from '../engine/audit-log.ts';
 import { DEMO_OPERATORS, seedDemo } from '../engine/demo.ts';
-
 import { type OpenEngine, openEngine } from '../engine/open-engine.ts';
 import { authenticate, type OperatorSession } from '../engine/operators.ts';
 import { closeShift, openShift, reprintZReport, xReport } from '../engine/shifts.ts';
-import type { SaleResult } from '../engine/vend-engine.ts';
+import {
+  type EngineeringTokenRequest,
+  REVERSAL_REASONS,
+  type ReversalReason,
+  type SaleResult,
+} from '../engine/vend-engine.ts';
 import { backupLedger, restoreLedger } from '../ledger/backup.ts';
 import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';
 import { openLedger } from '../ledger/database.ts';
@@ -82,6 +87,44 @@ function printSale(result: SaleResult, currency: Currency, options: CommonOption
     process.stderr.write(
       `Warning: the outlet float is low (${formatMoney(result.floatBalanceMinor, currency)}).\n`,
     );
+}
+
+/** "42" or "T0001-00000042" → 42. */
+function receiptNumber(text: string): number {
+  const number = Number(text.replace(/^.*-/, ''));
+  if (!Number.isSafeInteger(number) || number <= 0)
+    throw new CliInputError('Give the receipt number, e.g. 42 or T0001-00000042.');
+  return number;
+}
+
+function wholeNumber(text: string | undefined, what: string): number {
+  const value = text !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value)) throw new CliInputError(`${what} must be a whole number.`);
+  return value;
+}
+
+function engineeringRequest(
+  kind: string,
+  options: { register: string; watts?: string; control: string },
+): EngineeringTokenRequest {
+  switch (kind) {
+    case 'clear-tamper':
+      return { kind };
+    case 'clear-credit':
+      if (!['electricity', 'water', 'gas', 'all'].includes(options.register))
+        throw new CliInputError('--register must be electricity, water, gas or all.');
+      return { kind, register: options.register as 'all' };
+    case 'power-limit':
+      return { kind: 'set-power-limit', watts: wholeNumber(options.watts, '--watts') };
+    case 'phase-unbalance-limit':
+      return { kind: 'set-phase-unbalance-limit', watts: wholeNumber(options.watts, '--watts') };
+    case 'test':
+      return { kind, control: wholeNumber(options.control, '--control') };
+    default:
+      throw new CliInputError(
+        'The kind must be clear-tamper, clear-credit, power-limit, phase-unbalance-limit or test.',
+      );
+  }
 }
 
 const common = (command: Command) =>
@@ -215,6 +258,117 @@ export function registerLedgerCommands(program: Command, setExitCode: (code: num
           throw new CliInputError('Give the receipt number, e.g. 42 or T0001-00000042.');
         printSale(open.engine.reprint(session, number), currency, options);
       }),
+    );
+
+  withColumns(withOperator(program.command('reverse')))
+    .description(
+      'Reverse a sale with a compensating credit note (supervisor credentials on the spot, with a reason)',
+    )
+    .argument('<receipt>', 'receipt number of the sale')
+    .requiredOption('--reason <code>', `one of: ${REVERSAL_REASONS.join(', ')}`)
+    .option('--note <text>', 'free text for the audit trail')
+    .option('--request-id <id>', 'client request id (repeat it to get the original result back)')
+    .action(
+      (receipt: string, options: OperatorOptions & { reason: string; note?: string; requestId?: string }) =>
+        withEngine(options, async (open, currency) => {
+          const session = await login(open, options);
+          const result = open.engine.reverse(session, {
+            requestId: options.requestId ?? randomUUID(),
+            receiptNo: receiptNumber(receipt),
+            reason: options.reason as ReversalReason,
+            ...(options.note ? { note: options.note } : {}),
+          });
+          printSale(result, currency, options);
+        }),
+    );
+
+  withColumns(withOperator(program.command('free-issue')))
+    .description('Issue free units to a meter (supervisor or admin), with a reason')
+    .argument('<meter>', 'meter number')
+    .argument('<quantity>', 'kWh (or m³), e.g. 25 or 12.5')
+    .requiredOption('--reason <text>', 'why the units are free')
+    .option('--request-id <id>', 'client request id')
+    .action(
+      (meter: string, quantity: string, options: OperatorOptions & { reason: string; requestId?: string }) =>
+        withEngine(options, async (open, currency) => {
+          const session = await login(open, options);
+          const result = open.engine.freeIssue(session, {
+            requestId: options.requestId ?? randomUUID(),
+            meterNumber: meter,
+            units: transferUnitsFromDecimal(quantity),
+            reason: options.reason,
+          });
+          printSale(result, currency, options);
+        }),
+    );
+
+  withColumns(withOperator(program.command('engineering')))
+    .description(
+      'Engineering tokens for field engineers: clear-tamper, clear-credit, power-limit, phase-unbalance-limit, test',
+    )
+    .argument('<kind>', 'clear-tamper | clear-credit | power-limit | phase-unbalance-limit | test')
+    .argument('<meter>', 'meter number')
+    .option('--register <name>', 'clear-credit: electricity, water, gas or all', 'all')
+    .option('--watts <n>', 'power-limit / phase-unbalance-limit: the limit in watts')
+    .option('--control <n>', 'test: the test/display control bits (decimal or 0x hex)', '0x1')
+    .option('--request-id <id>', 'client request id')
+    .action(
+      (
+        kind: string,
+        meter: string,
+        options: OperatorOptions & { register: string; watts?: string; control: string; requestId?: string },
+      ) =>
+        withEngine(options, async (open, currency) => {
+          const token = engineeringRequest(kind, options);
+          const session = await login(open, options);
+          printSale(
+            open.engine.engineeringToken(session, {
+              requestId: options.requestId ?? randomUUID(),
+              meterNumber: meter,
+              token,
+            }),
+            currency,
+            options,
+          );
+        }),
+    );
+
+  withColumns(withOperator(program.command('key-change')))
+    .description(
+      'Update meter key: the key change tokens to the scheduled key (or to --krn/--ti/--sgc/--base-date), entry order printed',
+    )
+    .argument('<meter>', 'meter number')
+    .option('--sgc <sgc>', 'new supply group code')
+    .option('--ti <ti>', 'new tariff index')
+    .option('--krn <krn>', 'new key revision number')
+    .option('--base-date <year>', 'new base date: 1993, 2014 or 2035 (a move sets roll-over)')
+    .option('--request-id <id>', 'client request id')
+    .action(
+      (
+        meter: string,
+        options: OperatorOptions & {
+          sgc?: string;
+          ti?: string;
+          krn?: string;
+          baseDate?: string;
+          requestId?: string;
+        },
+      ) =>
+        withEngine(options, async (open, currency) => {
+          const to = {
+            ...(options.sgc ? { sgc: options.sgc } : {}),
+            ...(options.ti ? { ti: Number(options.ti) } : {}),
+            ...(options.krn ? { krn: Number(options.krn) } : {}),
+            ...(options.baseDate ? { baseDate: Number(options.baseDate) as 1993 } : {}),
+          };
+          const session = await login(open, options);
+          const result = open.engine.keyChange(session, {
+            requestId: options.requestId ?? randomUUID(),
+            meterNumber: meter,
+            ...(Object.keys(to).length ? { to } : {}),
+          });
+          printSale(result, currency, options);
+        }),
     );
 
   const shift = program

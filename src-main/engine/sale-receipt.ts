@@ -31,6 +31,9 @@ const addressLines = (address: string) => address.split(/,\s*|\n/).filter(Boolea
 export const formatReceiptNo = (terminalId: string, receiptNo: number) =>
   `${terminalId}-${String(receiptNo).padStart(8, '0')}`;
 
+export const buildReceiptTime = (t: WallClock) =>
+  `${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`;
+
 export function buildReceipt(c: ReceiptContext): Receipt {
   const t = c.localTime;
   const b = c.breakdown;
@@ -46,7 +49,7 @@ export function buildReceipt(c: ReceiptContext): Receipt {
       },
       outlet: { name: c.outlet.name, addressLines: addressLines(c.outlet.address) },
       receiptNo: formatReceiptNo(c.outlet.terminalId, c.receiptNo),
-      issuedAt: `${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`,
+      issuedAt: buildReceiptTime(t),
       terminalId: c.outlet.terminalId,
       operator: c.operatorName,
     },

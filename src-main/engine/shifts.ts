@@ -18,6 +18,9 @@ import type { VendEngine } from './vend-engine.ts';
  * blind cash count, gets the next Z number and is stored immutably (reprints come from the stored copy).
  */
 
+/** Money taken by a sale (negative for a reversal): its signed lines, which equal tender − change for a sale. */
+const TAKEN = 's.charges_minor + s.debt_minor + s.levies_minor + s.vat_minor + s.energy_minor';
+
 const SALE_KIND_TO_TX: Record<string, ShiftTxType> = {
   sale: 'sale',
   fbe: 'fbe',
@@ -100,8 +103,8 @@ function totals(engine: VendEngine, shiftId: number, openedAt: string, now: Date
   const rows = engine.sqlite
     .prepare(
       `SELECT s.kind, o.display_name AS operator, s.pay_type AS payType, m.meter_type AS resource, COUNT(*) AS count,
-        SUM(s.tender_minor - s.change_minor) AS amountMinor, SUM(s.units + s.fbe_units) AS units, SUM(s.vat_minor) AS vatMinor,
-        SUM(CASE WHEN s.pay_type = 'cash' THEN s.tender_minor - s.change_minor ELSE 0 END) AS cashMinor,
+        SUM(${TAKEN}) AS amountMinor, SUM(s.units + s.fbe_units) AS units, SUM(s.vat_minor) AS vatMinor,
+        SUM(CASE WHEN s.pay_type = 'cash' THEN ${TAKEN} ELSE 0 END) AS cashMinor,
         MIN(s.receipt_no) AS firstReceipt, MAX(s.receipt_no) AS lastReceipt
        FROM sale s JOIN operator o ON o.id = s.operator_id LEFT JOIN meter m ON m.id = s.meter_id
        WHERE s.shift_id = ? GROUP BY s.kind, o.display_name, s.pay_type, m.meter_type`,

@@ -18,7 +18,7 @@ import { appendAudit } from './audit-log.ts';
 import { EngineError } from './errors.ts';
 import { findMeter, type MeterRow, meterKeyData, pendingKeyData } from './meters.ts';
 import { type OperatorSession, requirePermission } from './operators.ts';
-import { buildReceipt } from './sale-receipt.ts';
+import { buildReceipt, buildReceiptTime, formatReceiptNo } from './sale-receipt.ts';
 import { tariffInForce } from './tariffs.ts';
 
 export type Clock = () => Date;
@@ -99,6 +99,39 @@ interface TokenPlanStep {
   payload: (tid: number) => TokenPayload;
   valueMinor: number;
   units: number | null;
+  /** Class 1 test tokens carry no TID (and use none of the meter's). */
+  noTid?: boolean;
+}
+
+export type EngineeringTokenRequest =
+  | { kind: 'clear-tamper' }
+  | { kind: 'clear-credit'; register: 'electricity' | 'water' | 'gas' | 'all' }
+  | { kind: 'set-power-limit'; watts: number }
+  | { kind: 'set-phase-unbalance-limit'; watts: number }
+  | { kind: 'test'; control: number; manufacturerCode?: number };
+
+export const REVERSAL_REASONS = [
+  'wrong-meter',
+  'wrong-amount',
+  'customer-cancelled',
+  'duplicate-sale',
+  'token-not-accepted',
+  'other',
+] as const;
+export type ReversalReason = (typeof REVERSAL_REASONS)[number];
+
+/** Issues that are not sales share this shape: which meter, why, and the request id that makes them idempotent. */
+interface ServiceIssue {
+  session: OperatorSession;
+  requestId: string;
+  fingerprint: string;
+  kind: 'free-issue' | 'engineering' | 'key-change';
+  title: string;
+  meterNumber: string;
+  plan: (meter: MeterRow) => TokenPlanStep[];
+  keyChangeTo: (meter: MeterRow) => MeterKeyData | null;
+  messages: string[];
+  details: Record<string, unknown>;
 }
 
 export interface VendRequest {
@@ -362,12 +395,12 @@ export class VendEngine {
     meter: MeterRow,
     now: Date,
     plan: TokenPlanStep[],
-    withPendingKeyChange: boolean,
+    keyChangeTo: MeterKeyData | null,
   ): { tokens: IssuedToken[]; key: MeterKeyData; lastTid: number | null } {
     const tokens: IssuedToken[] = [];
     let key = meterKeyData(meter);
     let lastTid = meter.lastTid;
-    const pending = withPendingKeyChange ? pendingKeyData(meter) : null;
+    const pending = keyChangeTo;
     if (pending) {
       const rollover = pending.baseDate !== key.baseDate;
       const set = this.#security.issueKeyChange(key, pending, rollover, now);
@@ -389,6 +422,21 @@ export class VendEngine {
     }
     const wall = this.#local(now);
     for (const step of plan) {
+      if (step.noTid) {
+        const token = this.#security.issueToken(key, step.payload(0), step.valueMinor, now);
+        tokens.push({
+          seq: tokens.length + 1,
+          kind: step.kind,
+          label: step.label,
+          digits: token.digits,
+          display: groupTokenDigits(token.digits),
+          tokenClass: token.tokenClass,
+          subclass: token.subclass,
+          tid: null,
+          units: step.units,
+        });
+        continue;
+      }
       let tid: number;
       try {
         tid = nextIssuableTid(tidFromWallClock(wall, key.baseDate), key.baseDate, lastTid ?? undefined);
@@ -451,13 +499,7 @@ export class VendEngine {
   /** Money in, tokens out, exactly once per request id (a repeated id returns the original result). */
   vend(session: OperatorSession, request: VendRequest): SaleResult {
     requirePermission(session, 'sell');
-    if (!/^[A-Za-z0-9._:-]{8,64}$/.test(request.requestId)) {
-      throw new EngineError(
-        'VEND_INVALID_REQUEST',
-        'The sale has no valid request number.',
-        `request id ${JSON.stringify(request.requestId)}`,
-      );
-    }
+    requireRequestId(request.requestId);
     if (!Number.isSafeInteger(request.tenderMinor) || request.tenderMinor <= 0) {
       throw new EngineError(
         'VEND_INVALID_REQUEST',
@@ -528,7 +570,7 @@ export class VendEngine {
             units: breakdown.units,
           }),
         });
-        const issued = this.#issueTokens(meter, now, plan, true);
+        const issued = this.#issueTokens(meter, now, plan, pendingKeyData(meter));
 
         const receiptNo = this.#nextCounter('receipt');
         const saleId = this.#insertSale({
@@ -586,6 +628,420 @@ export class VendEngine {
         this.#finishSale(saleId, result, fingerprint, session, now, {
           meter: meter.pan,
           tender: request.tenderMinor,
+        });
+        return result;
+      })
+      .immediate();
+  }
+
+  /** Free units (no money), e.g. a goodwill or replacement credit; supervisor or admin. */
+  freeIssue(
+    session: OperatorSession,
+    request: { requestId: string; meterNumber: string; units: number; reason: string },
+  ): SaleResult {
+    requirePermission(session, 'freeIssue');
+    if (!Number.isSafeInteger(request.units) || request.units <= 0) {
+      throw new EngineError(
+        'VEND_INVALID_REQUEST',
+        'Give the free units as a positive number of 0.1 units.',
+        `units ${request.units}`,
+      );
+    }
+    if (!request.reason.trim())
+      throw new EngineError('VEND_INVALID_REQUEST', 'A free issue needs a reason.', 'empty reason');
+    return this.#issueService({
+      session,
+      requestId: request.requestId,
+      fingerprint: JSON.stringify([
+        'free',
+        request.meterNumber.replace(/[\s-]/g, ''),
+        request.units,
+        session.id,
+      ]),
+      kind: 'free-issue',
+      title: 'FREE ISSUE',
+      meterNumber: request.meterNumber,
+      keyChangeTo: pendingKeyData,
+      plan: (meter) => [
+        {
+          kind: 'free',
+          label: 'FREE ISSUE TOKEN',
+          valueMinor: 0,
+          units: request.units,
+          payload: (tid) => ({
+            type: 'transfer-credit',
+            resource: meter.meterType,
+            rnd: randomNibble(),
+            tid,
+            units: request.units,
+          }),
+        },
+      ],
+      messages: [`Free issue: ${request.reason.trim()}`],
+      details: { units: request.units, reason: request.reason.trim() },
+    });
+  }
+
+  /** Management and test tokens for field engineers (engineer or admin role). */
+  engineeringToken(
+    session: OperatorSession,
+    request: { requestId: string; meterNumber: string; token: EngineeringTokenRequest },
+  ): SaleResult {
+    requirePermission(session, 'engineering');
+    const t = request.token;
+    const labels: Record<EngineeringTokenRequest['kind'], string> = {
+      'clear-tamper': 'CLEAR TAMPER TOKEN',
+      'clear-credit': 'CLEAR CREDIT TOKEN',
+      'set-power-limit': 'SET POWER LIMIT TOKEN',
+      'set-phase-unbalance-limit': 'SET PHASE UNBALANCE LIMIT TOKEN',
+      test: 'TEST / DISPLAY TOKEN',
+    };
+    const registers = { electricity: 0, water: 1, gas: 2, all: 0xffff } as const;
+    const payload = (tid: number): TokenPayload => {
+      switch (t.kind) {
+        case 'clear-tamper':
+          return { type: 'clear-tamper', rnd: randomNibble(), tid, pad: 0 };
+        case 'clear-credit':
+          return { type: 'clear-credit', rnd: randomNibble(), tid, register: registers[t.register] };
+        case 'set-power-limit':
+          return { type: 'set-max-power-limit', rnd: randomNibble(), tid, watts: t.watts };
+        case 'set-phase-unbalance-limit':
+          return { type: 'set-max-phase-unbalance-limit', rnd: randomNibble(), tid, watts: t.watts };
+        case 'test':
+          return {
+            type: 'initiate-test',
+            manufacturerCodeDigits: 2,
+            control: t.control,
+            manufacturerCode: t.manufacturerCode ?? 0,
+          };
+      }
+    };
+    return this.#issueService({
+      session,
+      requestId: request.requestId,
+      fingerprint: JSON.stringify(['engineering', request.meterNumber.replace(/[\s-]/g, ''), t, session.id]),
+      kind: 'engineering',
+      title: 'ENGINEERING TOKEN',
+      meterNumber: request.meterNumber,
+      keyChangeTo: () => null,
+      plan: () => [
+        {
+          kind: 'engineering',
+          label: labels[t.kind],
+          valueMinor: 0,
+          units: null,
+          payload,
+          noTid: t.kind === 'test',
+        },
+      ],
+      messages: [],
+      details: { token: t },
+    });
+  }
+
+  /**
+   * "Update meter key": the key change token set from the meter's present key to `to` (or to its pending
+   * key change), with the entry order on the receipt. The meter's key data moves in the same transaction.
+   */
+  keyChange(
+    session: OperatorSession,
+    request: {
+      requestId: string;
+      meterNumber: string;
+      to?: { sgc?: string; ti?: number; krn?: number; baseDate?: 1993 | 2014 | 2035 };
+    },
+  ): SaleResult {
+    requirePermission(session, 'keyChange');
+    return this.#issueService({
+      session,
+      requestId: request.requestId,
+      fingerprint: JSON.stringify([
+        'key-change',
+        request.meterNumber.replace(/[\s-]/g, ''),
+        request.to ?? 'pending',
+        session.id,
+      ]),
+      kind: 'key-change',
+      title: 'KEY CHANGE',
+      meterNumber: request.meterNumber,
+      keyChangeTo: (meter) => {
+        const present = meterKeyData(meter);
+        const target = request.to
+          ? {
+              ...present,
+              sgc: request.to.sgc ?? present.sgc,
+              ti: request.to.ti ?? present.ti,
+              krn: request.to.krn ?? present.krn,
+              baseDate: request.to.baseDate ?? present.baseDate,
+            }
+          : pendingKeyData(meter);
+        if (!target) {
+          throw new EngineError(
+            'VEND_INVALID_REQUEST',
+            'This meter has no key change scheduled; give the new key data.',
+            `meter ${meter.pan}: no pending key change`,
+          );
+        }
+        if (
+          target.sgc === present.sgc &&
+          target.ti === present.ti &&
+          target.krn === present.krn &&
+          target.baseDate === present.baseDate
+        ) {
+          throw new EngineError(
+            'VEND_INVALID_REQUEST',
+            'The meter already has this key.',
+            `meter ${meter.pan}: key change to the same key data`,
+          );
+        }
+        return target;
+      },
+      plan: () => [],
+      messages: [],
+      details: { to: request.to ?? 'pending' },
+    });
+  }
+
+  #issueService(issue: ServiceIssue): SaleResult {
+    requireRequestId(issue.requestId);
+    const earlier = this.#replayOrConflict(issue.requestId, issue.fingerprint);
+    if (earlier) return earlier;
+    return this.#sqlite
+      .transaction((): SaleResult => {
+        const raced = this.#replayOrConflict(issue.requestId, issue.fingerprint);
+        if (raced) return raced;
+        const now = this.#clock();
+        const local = this.#local(now);
+        const meter = findMeter(this.#sqlite, issue.meterNumber);
+        if (issue.kind !== 'engineering' && issue.kind !== 'key-change') this.#requireVendable(meter);
+        const target = issue.keyChangeTo(meter);
+        const issued = this.#issueTokens(meter, now, issue.plan(meter), target);
+        const receiptNo = this.#nextCounter('receipt');
+        const shiftId =
+          (
+            this.#sqlite
+              .prepare('SELECT id FROM shift WHERE operator_id = ? AND closed_at IS NULL')
+              .get(issue.session.id) as { id: number } | undefined
+          )?.id ?? null;
+        const saleId = this.#insertSale({
+          requestId: issue.requestId,
+          receiptNo,
+          kind: issue.kind,
+          meterId: meter.id,
+          operatorId: issue.session.id,
+          shiftId,
+          now,
+          payType: 'none',
+          breakdown: null,
+        });
+        const freeUnits = issued.tokens
+          .filter((t) => t.kind === 'free')
+          .reduce((sum, t) => sum + (t.units ?? 0), 0);
+        if (freeUnits)
+          this.#sqlite.prepare('UPDATE sale SET fbe_units = ? WHERE id = ?').run(freeUnits, saleId);
+        this.#insertTokens(saleId, meter.id, issued.tokens);
+        this.#sqlite
+          .prepare(
+            `UPDATE meter SET sgc = ?, ti = ?, krn = ?, base_date = ?, last_tid = ?,
+              pending_sgc = CASE WHEN ? THEN NULL ELSE pending_sgc END, pending_ti = CASE WHEN ? THEN NULL ELSE pending_ti END,
+              pending_krn = CASE WHEN ? THEN NULL ELSE pending_krn END, pending_base_date = CASE WHEN ? THEN NULL ELSE pending_base_date END
+             WHERE id = ?`,
+          )
+          .run(
+            issued.key.sgc,
+            issued.key.ti,
+            issued.key.krn,
+            issued.key.baseDate,
+            issued.lastTid,
+            ...Array(4).fill(target ? 1 : 0),
+            meter.id,
+          );
+        const outlet = this.outlet();
+        const receipt = buildReceipt({
+          title: issue.title,
+          utility: this.utility,
+          outlet,
+          operatorName: issue.session.displayName,
+          receiptNo,
+          localTime: local,
+          meter,
+          customer: this.#customer(meter.customerId),
+          tariffName: tariffInForce(this.#sqlite, meter.tariffId, dateOf(local)).name,
+          tokens: issued.tokens,
+          breakdown: null,
+          payType: 'none',
+          keyChange: target
+            ? {
+                from: { sgc: meter.sgc, krn: meter.krn, ti: meter.ti },
+                to: { sgc: target.sgc, krn: target.krn, ti: target.ti },
+              }
+            : null,
+          messages: issue.messages,
+        });
+        const result: SaleResult = {
+          receiptNo,
+          requestId: issue.requestId,
+          kind: issue.kind,
+          createdAt: now.toISOString(),
+          meterNo: meter.meterNo,
+          tokens: issued.tokens,
+          breakdown: null,
+          floatBalanceMinor: outlet.floatBalanceMinor,
+          lowFloat: outlet.floatBalanceMinor < outlet.lowFloatThresholdMinor,
+          receipt,
+        };
+        this.#finishSale(saleId, result, issue.fingerprint, issue.session, now, {
+          meter: meter.pan,
+          ...issue.details,
+        });
+        return result;
+      })
+      .immediate();
+  }
+
+  /**
+   * Reverses a sale with a compensating entry (never an update or delete of the original): negated money
+   * lines, the float credited back, recovered arrears restored and the month-to-date units taken back.
+   * Supervisor or admin only, with a reason. The token already issued cannot be recalled from the meter:
+   * the receipt says so. Vending authority already used is not given back.
+   */
+  reverse(
+    session: OperatorSession,
+    request: { requestId: string; receiptNo: number; reason: ReversalReason; note?: string },
+  ): SaleResult {
+    requirePermission(session, 'reverse');
+    requireRequestId(request.requestId);
+    if (!REVERSAL_REASONS.includes(request.reason)) {
+      throw new EngineError(
+        'VEND_INVALID_REQUEST',
+        `Choose a reason: ${REVERSAL_REASONS.join(', ')}.`,
+        `reason ${JSON.stringify(request.reason)}`,
+      );
+    }
+    const fingerprint = JSON.stringify(['reverse', request.receiptNo, request.reason, session.id]);
+    const earlier = this.#replayOrConflict(request.requestId, fingerprint);
+    if (earlier) return earlier;
+    return this.#sqlite
+      .transaction((): SaleResult => {
+        const raced = this.#replayOrConflict(request.requestId, fingerprint);
+        if (raced) return raced;
+        const now = this.#clock();
+        const local = this.#local(now);
+        const original = this.#sqlite
+          .prepare(
+            'SELECT id, kind, meter_id AS meterId, created_at AS createdAt, result_json AS resultJson FROM sale WHERE receipt_no = ?',
+          )
+          .get(request.receiptNo) as
+          | { id: number; kind: string; meterId: number; createdAt: string; resultJson: string }
+          | undefined;
+        if (!original)
+          throw new EngineError(
+            'VEND_NOT_FOUND',
+            `There is no receipt number ${request.receiptNo}.`,
+            `receipt ${request.receiptNo} not found`,
+          );
+        if (original.kind !== 'sale') {
+          throw new EngineError(
+            'VEND_INVALID_REQUEST',
+            'Only a sale can be reversed.',
+            `receipt ${request.receiptNo} is a ${original.kind}`,
+          );
+        }
+        if (this.#sqlite.prepare('SELECT 1 FROM sale WHERE reverses_sale_id = ?').get(original.id)) {
+          throw new EngineError(
+            'VEND_ALREADY_REVERSED',
+            `Receipt ${request.receiptNo} was already reversed.`,
+            `sale ${original.id} already reversed`,
+          );
+        }
+        const stored = JSON.parse(original.resultJson) as SaleResult;
+        const b = stored.breakdown!;
+        const shiftId = this.#openShiftId(session);
+        const receiptNo = this.#nextCounter('receipt');
+        const saleId = this.#insertSale({
+          requestId: request.requestId,
+          receiptNo,
+          kind: 'reversal',
+          meterId: original.meterId,
+          operatorId: session.id,
+          shiftId,
+          now,
+          payType: b
+            ? (
+                this.#sqlite.prepare('SELECT pay_type AS p FROM sale WHERE id = ?').get(original.id) as {
+                  p: string;
+                }
+              ).p
+            : 'none',
+          breakdown: { ...b, tenderMinor: 0, changeMinor: 0 },
+          reversesSaleId: original.id,
+          reasonCode: request.reason,
+        });
+        this.#insertSaleLines(saleId, { ...b, changeMinor: 0 }, -1);
+        const refundMinor = b.tenderMinor - b.changeMinor;
+        const floatBalanceMinor = this.#moveFloat(
+          now,
+          'reversal',
+          refundMinor,
+          saleId,
+          `reverses receipt ${request.receiptNo}`,
+        );
+        const meter = this.#sqlite
+          .prepare('SELECT customer_id AS customerId, mtd_month AS mtdMonth FROM meter WHERE id = ?')
+          .get(original.meterId) as {
+          customerId: number | null;
+          mtdMonth: string | null;
+        };
+        if (meter.mtdMonth === b.month) {
+          this.#sqlite
+            .prepare('UPDATE meter SET mtd_units = MAX(0, mtd_units - ?) WHERE id = ?')
+            .run(b.units, original.meterId);
+        }
+        if (b.debt && meter.customerId !== null) {
+          this.#sqlite
+            .prepare(
+              `UPDATE debt SET balance_minor = balance_minor + ?,
+                recovered_this_month_minor = CASE WHEN recovered_month = ? THEN MAX(0, recovered_this_month_minor - ?) ELSE recovered_this_month_minor END
+               WHERE customer_id = ? AND account_no = ?`,
+            )
+            .run(b.debt.amountMinor, b.month, b.debt.amountMinor, meter.customerId, b.debt.accountNo);
+        }
+        const outlet = this.outlet();
+        const receipt = {
+          ...stored.receipt,
+          header: {
+            ...stored.receipt.header,
+            title: 'REVERSAL - CREDIT NOTE',
+            copy: false,
+            receiptNo: formatReceiptNo(outlet.terminalId, receiptNo),
+            operator: session.displayName,
+          },
+          tokens: [],
+          lines: { totalMinor: -refundMinor, payType: 'REFUND' },
+          messages: {
+            lines: [
+              `Reverses receipt ${stored.receipt.header.receiptNo} (${request.reason}${request.note ? `: ${request.note}` : ''}).`,
+              'Tokens already entered into the meter cannot be recalled.',
+            ],
+            ...(stored.receipt.messages?.footer ? { footer: stored.receipt.messages.footer } : {}),
+          },
+        };
+        const result: SaleResult = {
+          receiptNo,
+          requestId: request.requestId,
+          kind: 'reversal',
+          createdAt: now.toISOString(),
+          meterNo: stored.meterNo,
+          tokens: [],
+          breakdown: null,
+          floatBalanceMinor,
+          lowFloat: floatBalanceMinor < outlet.lowFloatThresholdMinor,
+          receipt: { ...receipt, header: { ...receipt.header, issuedAt: buildReceiptTime(local) } },
+        };
+        this.#finishSale(saleId, result, fingerprint, session, now, {
+          reverses: request.receiptNo,
+          reason: request.reason,
+          refundMinor,
         });
         return result;
       })
@@ -763,6 +1219,16 @@ export class VendEngine {
       saleId,
       result,
     });
+  }
+}
+
+function requireRequestId(requestId: string): void {
+  if (!/^[A-Za-z0-9._:-]{8,64}$/.test(requestId)) {
+    throw new EngineError(
+      'VEND_INVALID_REQUEST',
+      'The request has no valid request number (8–64 letters, digits, dots, dashes or colons).',
+      `request id ${JSON.stringify(requestId)}`,
+    );
   }
 }
 
