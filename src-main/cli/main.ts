@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { stsSelfTest } from '../../src-shared/sts/self-test.ts';
 import { APP_VERSION as version } from '../app-version.ts';
+import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';
 import { EXIT, reportError } from './io.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerStsCommands } from './sts-commands.ts';
@@ -11,7 +14,11 @@ export function statusLine(): string {
     selfTest.failed.length === 0
       ? `STS engine ready (EA07, EA09, EA11; DKGA02, DKGA04), self-test ${selfTest.passed}/${selfTest.passed} passed`
       : `STS engine FAILED its self-test: ${selfTest.failed.join(', ')}`;
-  return `OpenVend ${version}: ${engine}. Desktop client, ledger and sync server arrive with later releases.`;
+  const dataDir = resolveDataDir();
+  const outlet = existsSync(join(dataDir, LEDGER_FILE))
+    ? `outlet data in ${dataDir}`
+    : `no outlet set up in ${dataDir} yet (try: openvend demo --data-dir DIR)`;
+  return `OpenVend ${version}: ${engine}; ${outlet}.`;
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
