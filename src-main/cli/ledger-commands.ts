@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { transferUnitsFromDecimal } from '../../src-shared/sts/amount.ts';
@@ -10,6 +10,7 @@ import { verifyAuditChain } from '../engine/audit-log.ts';
 import { DEMO_OPERATORS, seedDemo } from '../engine/demo.ts';
 import { type OpenEngine, openEngine } from '../engine/open-engine.ts';
 import { authenticate, type OperatorSession } from '../engine/operators.ts';
+import { setUpOutlet } from '../engine/outlet-setup.ts';
 import { closeShift, openShift, reprintZReport, xReport } from '../engine/shifts.ts';
 import {
   type EngineeringTokenRequest,
@@ -21,7 +22,7 @@ import { backupLedger, restoreLedger } from '../ledger/backup.ts';
 import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';
 import { openLedger } from '../ledger/database.ts';
 import { createKekFile, kekFromEnvironmentOrFile } from '../security/key-encryption-key.ts';
-import { CliInputError, EXIT, printJson } from './io.ts';
+import { CliInputError, EXIT, printJson, readJsonInput } from './io.ts';
 import { readPassword } from './password.ts';
 
 interface CommonOptions {
@@ -143,6 +144,49 @@ const withColumns = (command: Command) =>
   command.option('--columns <n>', 'receipt width: 32, 42 or 48 columns', '42');
 
 export function registerLedgerCommands(program: Command, setExitCode: (code: number) => void): void {
+  common(program.command('init'))
+    .description(
+      'Set up a new outlet from a set-up file (utility, outlet, first admin, optional supply groups and tariffs)',
+    )
+    .requiredOption(
+      '--config <file>',
+      'set-up JSON; it may hold vending keys: keep it private and delete it afterwards',
+    )
+    .action(async (options: CommonOptions & { config: string }) => {
+      const dataDir = dataDirOf(options);
+      if (existsSync(join(dataDir, LEDGER_FILE)))
+        throw new CliInputError(`${dataDir} already holds an outlet database.`);
+      const setup = await readJsonInput(options.config, 'set-up');
+      const password = await readPassword('Password for the new administrator: ');
+      const ledger = openLedger(dataDir);
+      let kekFile: string | null = null;
+      try {
+        kekFile = process.env.OPENVEND_KEK ? null : createKekFile(dataDir);
+        const { adminId } = setUpOutlet(
+          ledger.sqlite,
+          kekFromEnvironmentOrFile(dataDir).load(),
+          setup,
+          password,
+          new Date(),
+        );
+        const summary = { dataDir, adminId, kek: kekFile ?? 'OPENVEND_KEK' };
+        if (options.json) printJson(summary);
+        else
+          process.stdout.write(
+            `Outlet set up in ${dataDir}. Key-encryption key: ${summary.kek} (back it up separately).\n`,
+          );
+      } catch (error) {
+        ledger.close();
+        // A half-made outlet must not stay behind: the next init starts clean.
+        rmSync(join(dataDir, LEDGER_FILE), { force: true });
+        for (const suffix of ['-wal', '-shm'])
+          rmSync(join(dataDir, `${LEDGER_FILE}${suffix}`), { force: true });
+        if (kekFile) rmSync(kekFile, { force: true });
+        throw error;
+      }
+      ledger.close();
+    });
+
   common(program.command('demo'))
     .description(
       'Create a demo outlet (utility, supply groups, tariffs, 24 meters, one operator per role) and print its credentials',
