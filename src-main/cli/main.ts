@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { stsSelfTest } from '../../src-shared/sts/self-test.ts';
 import { APP_VERSION as version } from '../app-version.ts';
 import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';
+import { registerImportCommands } from './import-commands.ts';
 import { EXIT, reportError } from './io.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerStsCommands } from './sts-commands.ts';
@@ -38,6 +39,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   registerLedgerCommands(program, setExitCode);
   registerStsCommands(program, setExitCode);
+  registerImportCommands(program, setExitCode);
   return program;
 }
 

@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import { StsError } from '../../src-shared/sts/errors.ts';
 import type { DecoderKeyAlgorithm, EncryptionAlgorithm, KeyType } from '../../src-shared/sts/identifiers.ts';
 import {
-  luhnCheckDigit,
   type MeterPan,
+  meterPanFromMeterNo,
   meterPanFromParts,
   parseMeterPan,
 } from '../../src-shared/sts/meter-pan.ts';
@@ -47,9 +47,6 @@ const METER_COLUMNS = `id, pan, meter_no AS meterNo, iin_length AS iinLength, me
   pending_base_date AS pendingBaseDate, last_tid AS lastTid, mtd_month AS mtdMonth, mtd_units AS mtdUnits,
   last_purchase_at AS lastPurchaseAt, last_purchase_month AS lastPurchaseMonth, fbe_last_month AS fbeLastMonth`;
 
-/** The STS IIN that goes with each DRN length when a cashier keys only the number printed on the meter. */
-const STANDARD_IIN: Record<number, string> = { 11: '600727', 13: '0000' };
-
 /**
  * Finds a meter by what a cashier types or scans: the 18-digit PAN, or the meter number (DRN + check
  * digit, 12 or 14 digits). The check digit is verified before the lookup, so a typo says "check the
@@ -70,26 +67,11 @@ export function findMeter(sqlite: Database.Database, input: string): MeterRow {
     row = sqlite.prepare(`SELECT ${METER_COLUMNS} FROM meter WHERE pan = ?`).get(pan.pan) as
       | MeterRow
       | undefined;
-  } else if (digits.length === 12 || digits.length === 14) {
-    const drn = digits.slice(0, -1);
-    const iin = STANDARD_IIN[drn.length]!;
-    const expected = luhnCheckDigit(iin + drn);
-    if (Number(digits.at(-1)) !== expected) {
-      throw new StsError(
-        'STS_BAD_CHECK_DIGIT',
-        `Meter number ${digits} is not valid: the last digit should be ${expected}. Check the number on the meter.`,
-        `Luhn check digit of ${iin}${drn} is ${expected}`,
-      );
-    }
-    row = sqlite.prepare(`SELECT ${METER_COLUMNS} FROM meter WHERE meter_no = ?`).get(digits) as
-      | MeterRow
-      | undefined;
   } else {
-    throw new StsError(
-      'STS_INVALID_PAN',
-      'Enter the meter number as printed on the meter (12 or 14 digits), or the full 18-digit number.',
-      `meter number has ${digits.length} digits`,
-    );
+    const pan = meterPanFromMeterNo(digits);
+    row = sqlite
+      .prepare(`SELECT ${METER_COLUMNS} FROM meter WHERE meter_no = ?`)
+      .get(pan.drn + pan.checkDigit) as MeterRow | undefined;
   }
   if (!row) {
     throw new EngineError(

@@ -90,3 +90,31 @@ export function parseMeterPan(text: string, iinLength: IinLength = 6): MeterPan 
   }
   return pan;
 }
+
+/** The STS IIN that goes with each length of the number printed on a meter (DRN + check digit). */
+const STANDARD_IIN_BY_METER_NO_LENGTH: Readonly<Record<number, string>> = { 12: '600727', 14: '0000' };
+
+/**
+ * The number printed on a meter (12 digits: DRN of 11 + check digit, IIN 600727; or 14 digits: DRN of 13 +
+ * check digit, IIN 0000) → its PAN, with the check digit verified. Spaces and dashes are allowed.
+ */
+export function meterPanFromMeterNo(text: string): MeterPan {
+  const digits = onlyDigits(text, 'meter number');
+  const iin = STANDARD_IIN_BY_METER_NO_LENGTH[digits.length];
+  if (!iin) {
+    throw new StsError(
+      'STS_INVALID_PAN',
+      'Enter the meter number as printed on the meter (12 or 14 digits), or the full 18-digit number.',
+      `meter number has ${digits.length} digits`,
+    );
+  }
+  const pan = meterPanFromParts(iin, digits.slice(0, -1));
+  if (Number(digits.at(-1)) !== pan.checkDigit) {
+    throw new StsError(
+      'STS_BAD_CHECK_DIGIT',
+      `Meter number ${digits} is not valid: the last digit should be ${pan.checkDigit}. Check the number on the meter.`,
+      `Luhn check digit of ${iin}${digits.slice(0, -1)} is ${pan.checkDigit}, got ${digits.at(-1)}`,
+    );
+  }
+  return pan;
+}
