@@ -37,17 +37,22 @@ interface OperatorOptions extends CommonOptions {
 
 const dataDirOf = (options: CommonOptions) => resolveDataDir(options.dataDir);
 
-function withEngine<T>(
-  options: CommonOptions,
-  body: (open: OpenEngine, currency: Currency) => T | Promise<T>,
-): Promise<T> {
+/** The data directory of an outlet that exists; a mistyped --data-dir must never create an empty ledger. */
+function existingDataDir(options: CommonOptions): string {
   const dataDir = dataDirOf(options);
   if (!existsSync(join(dataDir, LEDGER_FILE))) {
     throw new CliInputError(
       `There is no outlet database in ${dataDir}. Run "openvend demo" or "openvend init" first.`,
     );
   }
-  const open = openEngine(dataDir);
+  return dataDir;
+}
+
+function withEngine<T>(
+  options: CommonOptions,
+  body: (open: OpenEngine, currency: Currency) => T | Promise<T>,
+): Promise<T> {
+  const open = openEngine(existingDataDir(options));
   const currency = {
     code: open.engine.utility.currencyCode,
     minorUnits: open.engine.utility.currencyMinorUnits,
@@ -491,7 +496,7 @@ export function registerLedgerCommands(program: Command, setExitCode: (code: num
   common(audit.command('verify'))
     .description('Check the audit chain: finds any edited or deleted entry')
     .action((options: CommonOptions) => {
-      const ledger = openLedger(dataDirOf(options));
+      const ledger = openLedger(existingDataDir(options));
       try {
         const result = verifyAuditChain(ledger.sqlite);
         if (options.json) printJson(result);
@@ -509,7 +514,7 @@ export function registerLedgerCommands(program: Command, setExitCode: (code: num
   common(program.command('backup'))
     .description('Online backup of the outlet database (verified, rotated: the newest 14 are kept)')
     .action(async (options: CommonOptions) => {
-      const ledger = openLedger(dataDirOf(options));
+      const ledger = openLedger(existingDataDir(options));
       try {
         printJson(await backupLedger(ledger.sqlite, dataDirOf(options), new Date()));
       } finally {

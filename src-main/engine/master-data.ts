@@ -13,6 +13,7 @@ import { vendingKeyCheckValue } from '../../src-shared/sts/key-check-value.ts';
 import { parseMeterPan } from '../../src-shared/sts/meter-pan.ts';
 import { SecretKey } from '../../src-shared/sts/secret-key.ts';
 import { requireBaseDate } from '../../src-shared/sts/tid.ts';
+import { type TariffVersion, validateTariff } from '../../src-shared/vending/pricing.ts';
 import { sealSecret, unsealSecret } from '../security/key-encryption-key.ts';
 import type { LoadedVendingKey } from '../security/software-security-module.ts';
 import { appendAudit } from './audit-log.ts';
@@ -41,6 +42,19 @@ export interface OutletConfig {
   authorityValidUntil: string;
 }
 
+/** Turns a uniqueness violation into a clear error; anything else passes through. */
+function explainDuplicate<T>(what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      throw new EngineError('IMPORT_REJECTED', `${what} is already registered.`, (error as Error).message);
+    }
+    throw error;
+  }
+}
+
 const sealContext = (sgc: string, krn: number, dkga: string) => `openvend:vending-key:${dkga}:${sgc}:${krn}`;
 
 export function initialiseOutlet(
@@ -53,7 +67,25 @@ export function initialiseOutlet(
     if (sqlite.prepare('SELECT 1 FROM outlet').get()) {
       throw new EngineError('VEND_INVALID_REQUEST', 'This outlet is already set up.', 'outlet row exists');
     }
-    new Intl.DateTimeFormat('en', { timeZone: utility.timeZone }); // throws RangeError on an unknown zone
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: utility.timeZone });
+    } catch {
+      throw new EngineError(
+        'VEND_INVALID_REQUEST',
+        `Unknown time zone ${utility.timeZone}.`,
+        'use an IANA zone such as Africa/Johannesburg',
+      );
+    }
+    if (
+      !/^\d{4}-\d{2}-\d{2}T/.test(outlet.authorityValidUntil) ||
+      Number.isNaN(Date.parse(outlet.authorityValidUntil))
+    ) {
+      throw new EngineError(
+        'VEND_INVALID_REQUEST',
+        'The vending authority end date is not a valid date and time.',
+        `authorityValidUntil ${JSON.stringify(outlet.authorityValidUntil)} is not ISO-8601`,
+      );
+    }
     sqlite
       .prepare(
         'INSERT INTO utility (id, name, address, tax_ref, currency_code, currency_minor_units, time_zone, receipt_footer) VALUES (1, ?, ?, ?, ?, ?, ?, ?)',
@@ -119,36 +151,38 @@ export function addSupplyGroup(
   const dkga = requireDecoderKeyAlgorithm(input.dkga);
   const key = SecretKey.fromHex(input.vendingKeyHex, 'vending key', VENDING_KEY_BYTES[dkga]);
   const kcv = vendingKeyCheckValue(key, dkga);
-  return sqlite.transaction(() => {
-    const { lastInsertRowid } = sqlite
-      .prepare(
-        'INSERT INTO supply_group (sgc, name, key_type, krn, base_date, dkga, ea, ken, vending_key_sealed, vending_key_kcv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        sgc,
-        input.name,
-        requireKeyType(input.keyType),
-        krn,
-        requireBaseDate(input.baseDate),
-        dkga,
-        requireEncryptionAlgorithm(input.ea),
-        requireKen(input.ken),
-        sealSecret(kek, key.bytes(), sealContext(sgc, krn, dkga)),
-        kcv,
+  return explainDuplicate(`Supply group ${sgc} key revision ${krn}`, () =>
+    sqlite.transaction(() => {
+      const { lastInsertRowid } = sqlite
+        .prepare(
+          'INSERT INTO supply_group (sgc, name, key_type, krn, base_date, dkga, ea, ken, vending_key_sealed, vending_key_kcv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          sgc,
+          input.name,
+          requireKeyType(input.keyType),
+          krn,
+          requireBaseDate(input.baseDate),
+          dkga,
+          requireEncryptionAlgorithm(input.ea),
+          requireKen(input.ken),
+          sealSecret(kek, key.bytes(), sealContext(sgc, krn, dkga)),
+          kcv,
+        );
+      appendAudit(
+        sqlite,
+        {
+          operatorId,
+          action: 'supply-group.add',
+          entity: 'supply_group',
+          entityId: `${sgc}/${krn}`,
+          details: { dkga, kcv },
+        },
+        at,
       );
-    appendAudit(
-      sqlite,
-      {
-        operatorId,
-        action: 'supply-group.add',
-        entity: 'supply_group',
-        entityId: `${sgc}/${krn}`,
-        details: { dkga, kcv },
-      },
-      at,
-    );
-    return Number(lastInsertRowid);
-  })();
+      return Number(lastInsertRowid);
+    })(),
+  );
 }
 
 /** Unseals every vending key for the security module. */
@@ -197,23 +231,25 @@ export function addOperator(
     );
   }
   const passwordHash = hashPassword(input.password);
-  return sqlite.transaction(() => {
-    const { lastInsertRowid } = sqlite
-      .prepare('INSERT INTO operator (username, display_name, role, password_hash) VALUES (?, ?, ?, ?)')
-      .run(input.username, input.displayName, input.role, passwordHash);
-    appendAudit(
-      sqlite,
-      {
-        operatorId: byOperatorId,
-        action: 'operator.add',
-        entity: 'operator',
-        entityId: input.username,
-        details: { role: input.role },
-      },
-      at,
-    );
-    return Number(lastInsertRowid);
-  })();
+  return explainDuplicate(`Operator ${input.username}`, () =>
+    sqlite.transaction(() => {
+      const { lastInsertRowid } = sqlite
+        .prepare('INSERT INTO operator (username, display_name, role, password_hash) VALUES (?, ?, ?, ?)')
+        .run(input.username, input.displayName, input.role, passwordHash);
+      appendAudit(
+        sqlite,
+        {
+          operatorId: byOperatorId,
+          action: 'operator.add',
+          entity: 'operator',
+          entityId: input.username,
+          details: { role: input.role },
+        },
+        at,
+      );
+      return Number(lastInsertRowid);
+    })(),
+  );
 }
 
 export interface TariffInput {
@@ -244,14 +280,16 @@ export function addTariff(
   at: Date,
 ): number {
   const ti = requireTi(input.ti);
-  return sqlite.transaction(() => {
-    const { lastInsertRowid } = sqlite
-      .prepare('INSERT INTO tariff (code, name, ti, resource) VALUES (?, ?, ?, ?)')
-      .run(input.code, input.name, ti, input.resource);
-    const tariffId = Number(lastInsertRowid);
-    addTariffVersion(sqlite, tariffId, first, operatorId, at);
-    return tariffId;
-  })();
+  return explainDuplicate(`Tariff ${input.code}`, () =>
+    sqlite.transaction(() => {
+      const { lastInsertRowid } = sqlite
+        .prepare('INSERT INTO tariff (code, name, ti, resource) VALUES (?, ?, ?, ?)')
+        .run(input.code, input.name, ti, input.resource);
+      const tariffId = Number(lastInsertRowid);
+      addTariffVersion(sqlite, tariffId, first, operatorId, at);
+      return tariffId;
+    })(),
+  );
 }
 
 export function addTariffVersion(
@@ -261,6 +299,43 @@ export function addTariffVersion(
   operatorId: number | null,
   at: Date,
 ): number {
+  const tariffRow = sqlite
+    .prepare('SELECT code, name, ti, resource FROM tariff WHERE id = ?')
+    .get(tariffId) as
+    | { code: string; name: string; ti: number; resource: TariffVersion['resource'] }
+    | undefined;
+  if (!tariffRow)
+    throw new EngineError('VEND_NO_TARIFF', 'Unknown tariff.', `tariff id ${tariffId} not found`);
+  const [year, month, day] = v.effectiveFromLocal.split('-').map(Number);
+  const date = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 0));
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(v.effectiveFromLocal) ||
+    date.getUTCDate() !== day ||
+    date.getUTCMonth() + 1 !== month
+  ) {
+    throw new EngineError(
+      'VEND_INVALID_REQUEST',
+      'The effective date must be a real date written YYYY-MM-DD.',
+      `effectiveFromLocal ${JSON.stringify(v.effectiveFromLocal)}`,
+    );
+  }
+  // The same rules the pricing engine applies at sale time, so a version that cannot be sold is never stored.
+  validateTariff({
+    tariffId: tariffRow.code,
+    version: 0,
+    name: tariffRow.name,
+    ti: tariffRow.ti,
+    resource: tariffRow.resource,
+    kind: v.kind,
+    blocks: v.blocks,
+    vatRateBp: v.vatRateBp,
+    pricesIncludeVat: v.pricesIncludeVat,
+    fixedMonthlyCharge: v.fixedCharge,
+    levies: v.levies,
+    fbeMonthlyUnits: v.fbeMonthlyUnits,
+    minVendMinor: v.minVendMinor,
+    maxVendMinor: v.maxVendMinor,
+  });
   if (
     v.blocks.length === 0 ||
     v.blocks.at(-1)!.upToUnits !== null ||
@@ -324,14 +399,35 @@ export interface CustomerInput {
   fbeEligible: boolean;
 }
 
-export function addCustomer(sqlite: Database.Database, c: CustomerInput): number {
-  return Number(
-    sqlite
-      .prepare(
-        'INSERT INTO customer (account_no, name, address, phone, location, fbe_eligible) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(c.accountNo, c.name, c.address, c.phone, c.location, c.fbeEligible ? 1 : 0).lastInsertRowid,
-  );
+export function addCustomer(
+  sqlite: Database.Database,
+  c: CustomerInput,
+  operatorId: number | null = null,
+  at = new Date(),
+): number {
+  return sqlite.transaction(() => {
+    const id = explainDuplicate(`Customer account ${c.accountNo}`, () =>
+      Number(
+        sqlite
+          .prepare(
+            'INSERT INTO customer (account_no, name, address, phone, location, fbe_eligible) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(c.accountNo, c.name, c.address, c.phone, c.location, c.fbeEligible ? 1 : 0).lastInsertRowid,
+      ),
+    );
+    appendAudit(
+      sqlite,
+      {
+        operatorId,
+        action: 'customer.add',
+        entity: 'customer',
+        entityId: c.accountNo,
+        details: { fbeEligible: c.fbeEligible },
+      },
+      at,
+    );
+    return id;
+  })();
 }
 
 export interface MeterInput {
@@ -350,7 +446,12 @@ export interface MeterInput {
   ken: number;
 }
 
-export function addMeter(sqlite: Database.Database, m: MeterInput): number {
+export function addMeter(
+  sqlite: Database.Database,
+  m: MeterInput,
+  operatorId: number | null = null,
+  at = new Date(),
+): number {
   const pan = parseMeterPan(m.pan, m.iinLength ?? 6);
   const tariffRow = sqlite.prepare('SELECT id FROM tariff WHERE code = ?').get(m.tariffCode) as
     | { id: number }
@@ -374,26 +475,42 @@ export function addMeter(sqlite: Database.Database, m: MeterInput): number {
       );
     customerId = row.id;
   }
-  return Number(
-    sqlite
-      .prepare(
-        'INSERT INTO meter (pan, meter_no, iin_length, meter_type, customer_id, tariff_id, sgc, ti, krn, key_type, ea, dkga, base_date, ken) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        pan.pan,
-        pan.drn + pan.checkDigit,
-        m.iinLength ?? 6,
-        m.meterType,
-        customerId,
-        tariffRow.id,
-        requireSgc(m.sgc),
-        requireTi(m.ti),
-        requireKrn(m.krn),
-        requireKeyType(m.keyType),
-        requireEncryptionAlgorithm(m.ea),
-        requireDecoderKeyAlgorithm(m.dkga),
-        requireBaseDate(m.baseDate),
-        requireKen(m.ken),
-      ).lastInsertRowid,
-  );
+  return sqlite.transaction(() => {
+    const id = explainDuplicate(`Meter ${pan.pan}`, () =>
+      Number(
+        sqlite
+          .prepare(
+            'INSERT INTO meter (pan, meter_no, iin_length, meter_type, customer_id, tariff_id, sgc, ti, krn, key_type, ea, dkga, base_date, ken) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(
+            pan.pan,
+            pan.drn + pan.checkDigit,
+            m.iinLength ?? 6,
+            m.meterType,
+            customerId,
+            tariffRow.id,
+            requireSgc(m.sgc),
+            requireTi(m.ti),
+            requireKrn(m.krn),
+            requireKeyType(m.keyType),
+            requireEncryptionAlgorithm(m.ea),
+            requireDecoderKeyAlgorithm(m.dkga),
+            requireBaseDate(m.baseDate),
+            requireKen(m.ken),
+          ).lastInsertRowid,
+      ),
+    );
+    appendAudit(
+      sqlite,
+      {
+        operatorId,
+        action: 'meter.add',
+        entity: 'meter',
+        entityId: pan.pan,
+        details: { sgc: m.sgc, krn: m.krn, tariff: m.tariffCode },
+      },
+      at,
+    );
+    return id;
+  })();
 }

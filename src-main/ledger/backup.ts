@@ -25,6 +25,14 @@ function quickCheck(path: string): void {
   }
 }
 
+/** A name for the replaced ledger that never overwrites an earlier one. */
+function keptName(dataDir: string, at: Date): string {
+  const base = join(dataDir, `${LEDGER_FILE}.before-restore-${stamp(at)}`);
+  let candidate = base;
+  for (let n = 2; existsSync(candidate); n++) candidate = `${base}-${n}`;
+  return candidate;
+}
+
 export interface BackupResult {
   path: string;
   bytes: number;
@@ -42,10 +50,14 @@ export async function backupLedger(
   keep = DEFAULT_BACKUPS_KEPT,
 ): Promise<BackupResult> {
   const dir = join(dataDir, BACKUP_DIR);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `outlet-${stamp(at)}.db`);
   try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     await sqlite.backup(path);
+    // A backup is one self-contained file: leave WAL mode so no -wal/-shm files are created beside it.
+    const copy = new Database(path);
+    copy.pragma('journal_mode = DELETE');
+    copy.close();
     quickCheck(path);
   } catch (error) {
     rmSync(path, { force: true });
@@ -57,7 +69,9 @@ export async function backupLedger(
   }
   const backups = listBackups(dataDir);
   const removed = backups.slice(keep).map((b) => b.path);
-  for (const old of removed) rmSync(old, { force: true });
+  for (const old of removed) {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${old}${suffix}`, { force: true });
+  }
   return { path, bytes: statSync(path).size, removed };
 }
 
@@ -105,12 +119,22 @@ export function restoreLedger(
   const target = join(dataDir, LEDGER_FILE);
   let previousKeptAt: string | null = null;
   if (existsSync(target)) {
-    previousKeptAt = join(dataDir, `${LEDGER_FILE}.before-restore-${stamp(at)}`);
-    // Fold the WAL into the main file first, so the kept copy is complete on its own.
-    const current = new Database(target);
-    current.pragma('wal_checkpoint(TRUNCATE)');
-    current.close();
+    previousKeptAt = keptName(dataDir, at);
+    try {
+      // Fold the WAL into the main file first, so the kept copy is complete on its own.
+      const current = new Database(target);
+      try {
+        current.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        current.close();
+      }
+    } catch {
+      // A damaged ledger (the usual reason to restore) cannot be checkpointed: keep its WAL beside it as it is.
+    }
     renameSync(target, previousKeptAt);
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(`${target}${suffix}`)) renameSync(`${target}${suffix}`, `${previousKeptAt}${suffix}`);
+    }
   }
   for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true });
   copyFileSync(backupPath, target);

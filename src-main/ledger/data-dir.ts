@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /**
  * Where the outlet's data lives: an explicit --data-dir, else OPENVEND_DATA_DIR, else the OS's
@@ -17,8 +17,11 @@ export function resolveDataDir(
       return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'OpenVend');
     case 'darwin':
       return join(homedir(), 'Library', 'Application Support', 'OpenVend');
-    default:
-      return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'openvend');
+    default: {
+      // The XDG spec: an empty or relative XDG_DATA_HOME is ignored.
+      const xdg = env.XDG_DATA_HOME;
+      return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share'), 'openvend');
+    }
   }
 }
 

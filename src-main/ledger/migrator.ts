@@ -48,13 +48,32 @@ export function migrate(
     'INSERT INTO _migrations (id, sha256, applied_at, app_version) VALUES (?, ?, ?, ?)',
   );
   const newlyApplied: string[] = [];
-  for (const migration of migrations) {
-    if (done.has(migration.id)) continue;
-    sqlite.transaction(() => {
-      for (const statement of migration.statements) sqlite.exec(statement);
-      record.run(migration.id, migration.sha256, new Date().toISOString(), appVersion);
-    })();
-    newlyApplied.push(migration.id);
+  // drizzle-kit rebuilds tables (create new, copy, drop old, rename) with foreign keys off; SQLite ignores that
+  // pragma inside a transaction, so it is switched here, and integrity is checked before each migration commits.
+  const foreignKeys = sqlite.pragma('foreign_keys', { simple: true });
+  sqlite.pragma('foreign_keys = OFF');
+  try {
+    for (const migration of migrations) {
+      if (done.has(migration.id)) continue;
+      sqlite.transaction(() => {
+        for (const statement of migration.statements) {
+          if (/^PRAGMA\s+foreign_keys\s*=/i.test(statement)) continue;
+          sqlite.exec(statement);
+        }
+        const broken = sqlite.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) {
+          throw new LedgerError(
+            'LEDGER_MIGRATION_CHANGED',
+            'This version of OpenVend cannot upgrade the outlet database. Contact support.',
+            `migration ${migration.id} leaves ${broken.length} foreign-key violation(s)`,
+          );
+        }
+        record.run(migration.id, migration.sha256, new Date().toISOString(), appVersion);
+      })();
+      newlyApplied.push(migration.id);
+    }
+  } finally {
+    sqlite.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
   }
   return newlyApplied;
 }

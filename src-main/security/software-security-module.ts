@@ -49,7 +49,9 @@ export class SoftwareSecurityModule implements SecurityModule {
 
   #checkAuthority(valueMinor: number, at: Date): void {
     const authority = this.#authority.read();
-    if (at.getTime() > Date.parse(authority.validUntil)) {
+    const validUntil = Date.parse(authority.validUntil);
+    // An unreadable date counts as expired: authority must be proven, never assumed.
+    if (Number.isNaN(validUntil) || at.getTime() > validUntil) {
       throw new SecurityError(
         'SECURITY_AUTHORITY_EXPIRED',
         'This outlet’s vending authority has expired. Ask head office to renew it before selling.',
