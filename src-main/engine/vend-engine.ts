@@ -364,6 +364,18 @@ export class VendEngine {
     return stored.result;
   }
 
+  /**
+   * Runs `body` once per request id: a repeated id returns the stored result (or a conflict if the request
+   * differs). The check is repeated inside the write lock, where another engine instance cannot interleave.
+   */
+  #exactlyOnce(requestId: string, fingerprint: string, body: () => SaleResult): SaleResult {
+    const earlier = this.#replayOrConflict(requestId, fingerprint);
+    if (earlier) return earlier;
+    return this.#sqlite
+      .transaction((): SaleResult => this.#replayOrConflict(requestId, fingerprint) ?? body())
+      .immediate();
+  }
+
   #openShiftId(session: OperatorSession): number {
     const row = this.#sqlite
       .prepare('SELECT id FROM shift WHERE operator_id = ? AND closed_at IS NULL')
@@ -513,125 +525,117 @@ export class VendEngine {
       request.tenderMinor,
       session.id,
     ]);
-    const earlier = this.#replayOrConflict(request.requestId, fingerprint);
-    if (earlier) return earlier;
-
-    return this.#sqlite
-      .transaction((): SaleResult => {
-        // Re-check inside the write lock: another engine instance may have recorded the same request meanwhile.
-        const raced = this.#replayOrConflict(request.requestId, fingerprint);
-        if (raced) return raced;
-        const now = this.#clock();
-        const local = this.#local(now);
-        const month = monthOf(local);
-        const shiftId = this.#openShiftId(session);
-        const meter = findMeter(this.#sqlite, request.meterNumber);
-        this.#requireVendable(meter);
-        const tariff = tariffInForce(this.#sqlite, meter.tariffId, dateOf(local));
-        const priceRequest = this.#priceRequest(meter, tariff, request.tenderMinor, month);
-        const breakdown = priceVend(priceRequest);
-        const takenMinor = request.tenderMinor - breakdown.changeMinor;
-        const outlet = this.outlet();
-        if (outlet.floatBalanceMinor < takenMinor) {
-          throw new EngineError(
-            'VEND_FLOAT_INSUFFICIENT',
-            'The outlet float is too low for this sale. Top up the float, or sell a smaller amount.',
-            `float ${outlet.floatBalanceMinor} < ${takenMinor}`,
-          );
-        }
-        const resource = meter.meterType;
-        const plan: TokenPlanStep[] = [];
-        if (breakdown.fbe) {
-          const fbeUnits = breakdown.fbe.units;
-          plan.push({
-            kind: 'fbe',
-            label: 'FREE BASIC ELECTRICITY',
-            valueMinor: 0,
-            units: fbeUnits,
-            payload: (tid) => ({
-              type: 'transfer-credit',
-              resource,
-              rnd: randomNibble(),
-              tid,
-              units: fbeUnits,
-            }),
-          });
-        }
+    return this.#exactlyOnce(request.requestId, fingerprint, (): SaleResult => {
+      const now = this.#clock();
+      const local = this.#local(now);
+      const month = monthOf(local);
+      const shiftId = this.#openShiftId(session);
+      const meter = findMeter(this.#sqlite, request.meterNumber);
+      this.#requireVendable(meter);
+      const tariff = tariffInForce(this.#sqlite, meter.tariffId, dateOf(local));
+      const priceRequest = this.#priceRequest(meter, tariff, request.tenderMinor, month);
+      const breakdown = priceVend(priceRequest);
+      const takenMinor = request.tenderMinor - breakdown.changeMinor;
+      const outlet = this.outlet();
+      if (outlet.floatBalanceMinor < takenMinor) {
+        throw new EngineError(
+          'VEND_FLOAT_INSUFFICIENT',
+          'The outlet float is too low for this sale. Top up the float, or sell a smaller amount.',
+          `float ${outlet.floatBalanceMinor} < ${takenMinor}`,
+        );
+      }
+      const resource = meter.meterType;
+      const plan: TokenPlanStep[] = [];
+      if (breakdown.fbe) {
+        const fbeUnits = breakdown.fbe.units;
         plan.push({
-          kind: 'credit',
-          label: 'CREDIT TOKEN',
-          valueMinor: breakdown.energyMoneyMinor - breakdown.changeMinor,
-          units: breakdown.units,
+          kind: 'fbe',
+          label: 'FREE BASIC ELECTRICITY',
+          valueMinor: 0,
+          units: fbeUnits,
           payload: (tid) => ({
             type: 'transfer-credit',
             resource,
             rnd: randomNibble(),
             tid,
-            units: breakdown.units,
+            units: fbeUnits,
           }),
         });
-        const issued = this.#issueTokens(meter, now, plan, pendingKeyData(meter));
+      }
+      plan.push({
+        kind: 'credit',
+        label: 'CREDIT TOKEN',
+        valueMinor: breakdown.energyMoneyMinor - breakdown.changeMinor,
+        units: breakdown.units,
+        payload: (tid) => ({
+          type: 'transfer-credit',
+          resource,
+          rnd: randomNibble(),
+          tid,
+          units: breakdown.units,
+        }),
+      });
+      const issued = this.#issueTokens(meter, now, plan, pendingKeyData(meter));
 
-        const receiptNo = this.#nextCounter('receipt');
-        const saleId = this.#insertSale({
-          requestId: request.requestId,
-          receiptNo,
-          kind: 'sale',
-          meterId: meter.id,
-          operatorId: session.id,
-          shiftId,
-          now,
-          payType: request.payType ?? 'cash',
-          breakdown,
-        });
-        this.#insertSaleLines(saleId, breakdown);
-        this.#insertTokens(saleId, meter.id, issued.tokens);
-        this.#updateMeterAfterSale(meter, issued, breakdown, month, now);
-        if (breakdown.debt && priceRequest.debt)
-          this.#recoverDebt(meter.customerId!, breakdown.debt.amountMinor, month);
-        const floatBalanceMinor = this.#moveFloat(now, 'sale', -takenMinor, saleId, `receipt ${receiptNo}`);
-        const customer = this.#customer(meter.customerId);
-        const pending = pendingKeyData(meter);
-        const receipt = buildReceipt({
-          title: 'CREDIT VEND - TAX INVOICE',
-          utility: this.utility,
-          outlet,
-          operatorName: session.displayName,
-          receiptNo,
-          localTime: local,
-          meter,
-          customer,
-          tariffName: tariff.name,
-          tokens: issued.tokens,
-          breakdown,
-          payType: request.payType ?? 'cash',
-          keyChange: pending
-            ? {
-                from: { sgc: meter.sgc, krn: meter.krn, ti: meter.ti },
-                to: { sgc: pending.sgc, krn: pending.krn, ti: pending.ti },
-              }
-            : null,
-          messages: breakdown.fbe ? ['Your free basic electricity for this month is included.'] : [],
-        });
-        const result: SaleResult = {
-          receiptNo,
-          requestId: request.requestId,
-          kind: 'sale',
-          createdAt: now.toISOString(),
-          meterNo: meter.meterNo,
-          tokens: issued.tokens,
-          breakdown,
-          floatBalanceMinor,
-          lowFloat: floatBalanceMinor < outlet.lowFloatThresholdMinor,
-          receipt,
-        };
-        this.#finishSale(saleId, result, fingerprint, session, now, {
-          meter: meter.pan,
-          tender: request.tenderMinor,
-        });
-        return result;
-      })
-      .immediate();
+      const receiptNo = this.#nextCounter('receipt');
+      const saleId = this.#insertSale({
+        requestId: request.requestId,
+        receiptNo,
+        kind: 'sale',
+        meterId: meter.id,
+        operatorId: session.id,
+        shiftId,
+        now,
+        payType: request.payType ?? 'cash',
+        breakdown,
+      });
+      this.#insertSaleLines(saleId, breakdown);
+      this.#insertTokens(saleId, meter.id, issued.tokens);
+      this.#updateMeterAfterSale(meter, issued, breakdown, month, now);
+      if (breakdown.debt && priceRequest.debt)
+        this.#recoverDebt(meter.customerId!, breakdown.debt.amountMinor, month);
+      const floatBalanceMinor = this.#moveFloat(now, 'sale', -takenMinor, saleId, `receipt ${receiptNo}`);
+      const customer = this.#customer(meter.customerId);
+      const pending = pendingKeyData(meter);
+      const receipt = buildReceipt({
+        title: 'CREDIT VEND - TAX INVOICE',
+        utility: this.utility,
+        outlet,
+        operatorName: session.displayName,
+        receiptNo,
+        localTime: local,
+        meter,
+        customer,
+        tariffName: tariff.name,
+        tokens: issued.tokens,
+        breakdown,
+        payType: request.payType ?? 'cash',
+        keyChange: pending
+          ? {
+              from: { sgc: meter.sgc, krn: meter.krn, ti: meter.ti },
+              to: { sgc: pending.sgc, krn: pending.krn, ti: pending.ti },
+            }
+          : null,
+        messages: breakdown.fbe ? ['Your free basic electricity for this month is included.'] : [],
+      });
+      const result: SaleResult = {
+        receiptNo,
+        requestId: request.requestId,
+        kind: 'sale',
+        createdAt: now.toISOString(),
+        meterNo: meter.meterNo,
+        tokens: issued.tokens,
+        breakdown,
+        floatBalanceMinor,
+        lowFloat: floatBalanceMinor < outlet.lowFloatThresholdMinor,
+        receipt,
+      };
+      this.#finishSale(saleId, result, fingerprint, session, now, {
+        meter: meter.pan,
+        tender: request.tenderMinor,
+      });
+      return result;
+    });
   }
 
   /** Free units (no money), e.g. a goodwill or replacement credit; supervisor or admin. */
@@ -804,99 +808,93 @@ export class VendEngine {
 
   #issueService(issue: ServiceIssue): SaleResult {
     requireRequestId(issue.requestId);
-    const earlier = this.#replayOrConflict(issue.requestId, issue.fingerprint);
-    if (earlier) return earlier;
-    return this.#sqlite
-      .transaction((): SaleResult => {
-        const raced = this.#replayOrConflict(issue.requestId, issue.fingerprint);
-        if (raced) return raced;
-        const now = this.#clock();
-        const local = this.#local(now);
-        const meter = findMeter(this.#sqlite, issue.meterNumber);
-        if (issue.kind !== 'engineering' && issue.kind !== 'key-change') this.#requireVendable(meter);
-        const target = issue.keyChangeTo(meter);
-        const issued = this.#issueTokens(meter, now, issue.plan(meter), target);
-        const receiptNo = this.#nextCounter('receipt');
-        const shiftId =
-          (
-            this.#sqlite
-              .prepare('SELECT id FROM shift WHERE operator_id = ? AND closed_at IS NULL')
-              .get(issue.session.id) as { id: number } | undefined
-          )?.id ?? null;
-        const saleId = this.#insertSale({
-          requestId: issue.requestId,
-          receiptNo,
-          kind: issue.kind,
-          meterId: meter.id,
-          operatorId: issue.session.id,
-          shiftId,
-          now,
-          payType: 'none',
-          breakdown: null,
-        });
-        const freeUnits = issued.tokens
-          .filter((t) => t.kind === 'free')
-          .reduce((sum, t) => sum + (t.units ?? 0), 0);
-        if (freeUnits)
-          this.#sqlite.prepare('UPDATE sale SET fbe_units = ? WHERE id = ?').run(freeUnits, saleId);
-        this.#insertTokens(saleId, meter.id, issued.tokens);
-        this.#sqlite
-          .prepare(
-            `UPDATE meter SET sgc = ?, ti = ?, krn = ?, base_date = ?, last_tid = ?,
+    return this.#exactlyOnce(issue.requestId, issue.fingerprint, (): SaleResult => {
+      const now = this.#clock();
+      const local = this.#local(now);
+      const meter = findMeter(this.#sqlite, issue.meterNumber);
+      if (issue.kind !== 'engineering' && issue.kind !== 'key-change') this.#requireVendable(meter);
+      const target = issue.keyChangeTo(meter);
+      const issued = this.#issueTokens(meter, now, issue.plan(meter), target);
+      const receiptNo = this.#nextCounter('receipt');
+      const shiftId =
+        (
+          this.#sqlite
+            .prepare('SELECT id FROM shift WHERE operator_id = ? AND closed_at IS NULL')
+            .get(issue.session.id) as { id: number } | undefined
+        )?.id ?? null;
+      const saleId = this.#insertSale({
+        requestId: issue.requestId,
+        receiptNo,
+        kind: issue.kind,
+        meterId: meter.id,
+        operatorId: issue.session.id,
+        shiftId,
+        now,
+        payType: 'none',
+        breakdown: null,
+      });
+      const freeUnits = issued.tokens
+        .filter((t) => t.kind === 'free')
+        .reduce((sum, t) => sum + (t.units ?? 0), 0);
+      if (freeUnits)
+        this.#sqlite.prepare('UPDATE sale SET fbe_units = ? WHERE id = ?').run(freeUnits, saleId);
+      this.#insertTokens(saleId, meter.id, issued.tokens);
+      this.#sqlite
+        .prepare(
+          `UPDATE meter SET sgc = ?, ti = ?, krn = ?, base_date = ?, last_tid = ?,
               pending_sgc = CASE WHEN ? THEN NULL ELSE pending_sgc END, pending_ti = CASE WHEN ? THEN NULL ELSE pending_ti END,
               pending_krn = CASE WHEN ? THEN NULL ELSE pending_krn END, pending_base_date = CASE WHEN ? THEN NULL ELSE pending_base_date END
              WHERE id = ?`,
-          )
-          .run(
-            issued.key.sgc,
-            issued.key.ti,
-            issued.key.krn,
-            issued.key.baseDate,
-            issued.lastTid,
-            ...Array(4).fill(target ? 1 : 0),
-            meter.id,
-          );
-        const outlet = this.outlet();
-        const receipt = buildReceipt({
-          title: issue.title,
-          utility: this.utility,
-          outlet,
-          operatorName: issue.session.displayName,
-          receiptNo,
-          localTime: local,
-          meter,
-          customer: this.#customer(meter.customerId),
-          tariffName: tariffInForce(this.#sqlite, meter.tariffId, dateOf(local)).name,
-          tokens: issued.tokens,
-          breakdown: null,
-          payType: 'none',
-          keyChange: target
-            ? {
-                from: { sgc: meter.sgc, krn: meter.krn, ti: meter.ti },
-                to: { sgc: target.sgc, krn: target.krn, ti: target.ti },
-              }
-            : null,
-          messages: issue.messages,
-        });
-        const result: SaleResult = {
-          receiptNo,
-          requestId: issue.requestId,
-          kind: issue.kind,
-          createdAt: now.toISOString(),
-          meterNo: meter.meterNo,
-          tokens: issued.tokens,
-          breakdown: null,
-          floatBalanceMinor: outlet.floatBalanceMinor,
-          lowFloat: outlet.floatBalanceMinor < outlet.lowFloatThresholdMinor,
-          receipt,
-        };
-        this.#finishSale(saleId, result, issue.fingerprint, issue.session, now, {
-          meter: meter.pan,
-          ...issue.details,
-        });
-        return result;
-      })
-      .immediate();
+        )
+        .run(
+          issued.key.sgc,
+          issued.key.ti,
+          issued.key.krn,
+          issued.key.baseDate,
+          issued.lastTid,
+          ...Array(4).fill(target ? 1 : 0),
+          meter.id,
+        );
+      const outlet = this.outlet();
+      const receipt = buildReceipt({
+        title: issue.title,
+        utility: this.utility,
+        outlet,
+        operatorName: issue.session.displayName,
+        receiptNo,
+        localTime: local,
+        meter,
+        customer: this.#customer(meter.customerId),
+        tariffName: tariffInForce(this.#sqlite, meter.tariffId, dateOf(local)).name,
+        tokens: issued.tokens,
+        breakdown: null,
+        payType: 'none',
+        keyChange: target
+          ? {
+              from: { sgc: meter.sgc, krn: meter.krn, ti: meter.ti },
+              to: { sgc: target.sgc, krn: target.krn, ti: target.ti },
+            }
+          : null,
+        messages: issue.messages,
+      });
+      const result: SaleResult = {
+        receiptNo,
+        requestId: issue.requestId,
+        kind: issue.kind,
+        createdAt: now.toISOString(),
+        meterNo: meter.meterNo,
+        tokens: issued.tokens,
+        breakdown: null,
+        floatBalanceMinor: outlet.floatBalanceMinor,
+        lowFloat: outlet.floatBalanceMinor < outlet.lowFloatThresholdMinor,
+        receipt,
+      };
+      this.#finishSale(saleId, result, issue.fingerprint, issue.session, now, {
+        meter: meter.pan,
+        ...issue.details,
+      });
+      return result;
+    });
   }
 
   /**
@@ -919,133 +917,127 @@ export class VendEngine {
       );
     }
     const fingerprint = JSON.stringify(['reverse', request.receiptNo, request.reason, session.id]);
-    const earlier = this.#replayOrConflict(request.requestId, fingerprint);
-    if (earlier) return earlier;
-    return this.#sqlite
-      .transaction((): SaleResult => {
-        const raced = this.#replayOrConflict(request.requestId, fingerprint);
-        if (raced) return raced;
-        const now = this.#clock();
-        const local = this.#local(now);
-        const original = this.#sqlite
-          .prepare(
-            'SELECT id, kind, meter_id AS meterId, created_at AS createdAt, result_json AS resultJson FROM sale WHERE receipt_no = ?',
-          )
-          .get(request.receiptNo) as
-          | { id: number; kind: string; meterId: number; createdAt: string; resultJson: string }
-          | undefined;
-        if (!original)
-          throw new EngineError(
-            'VEND_NOT_FOUND',
-            `There is no receipt number ${request.receiptNo}.`,
-            `receipt ${request.receiptNo} not found`,
-          );
-        if (original.kind !== 'sale') {
-          throw new EngineError(
-            'VEND_INVALID_REQUEST',
-            'Only a sale can be reversed.',
-            `receipt ${request.receiptNo} is a ${original.kind}`,
-          );
-        }
-        if (this.#sqlite.prepare('SELECT 1 FROM sale WHERE reverses_sale_id = ?').get(original.id)) {
-          throw new EngineError(
-            'VEND_ALREADY_REVERSED',
-            `Receipt ${request.receiptNo} was already reversed.`,
-            `sale ${original.id} already reversed`,
-          );
-        }
-        const stored = JSON.parse(original.resultJson) as SaleResult;
-        const b = stored.breakdown!;
-        const shiftId = this.#openShiftId(session);
-        const receiptNo = this.#nextCounter('receipt');
-        const saleId = this.#insertSale({
-          requestId: request.requestId,
-          receiptNo,
-          kind: 'reversal',
-          meterId: original.meterId,
-          operatorId: session.id,
-          shiftId,
-          now,
-          payType: b
-            ? (
-                this.#sqlite.prepare('SELECT pay_type AS p FROM sale WHERE id = ?').get(original.id) as {
-                  p: string;
-                }
-              ).p
-            : 'none',
-          breakdown: { ...b, tenderMinor: 0, changeMinor: 0 },
-          reversesSaleId: original.id,
-          reasonCode: request.reason,
-        });
-        this.#insertSaleLines(saleId, { ...b, changeMinor: 0 }, -1);
-        const refundMinor = b.tenderMinor - b.changeMinor;
-        const floatBalanceMinor = this.#moveFloat(
-          now,
-          'reversal',
-          refundMinor,
-          saleId,
-          `reverses receipt ${request.receiptNo}`,
+    return this.#exactlyOnce(request.requestId, fingerprint, (): SaleResult => {
+      const now = this.#clock();
+      const local = this.#local(now);
+      const original = this.#sqlite
+        .prepare(
+          'SELECT id, kind, meter_id AS meterId, created_at AS createdAt, result_json AS resultJson FROM sale WHERE receipt_no = ?',
+        )
+        .get(request.receiptNo) as
+        | { id: number; kind: string; meterId: number; createdAt: string; resultJson: string }
+        | undefined;
+      if (!original)
+        throw new EngineError(
+          'VEND_NOT_FOUND',
+          `There is no receipt number ${request.receiptNo}.`,
+          `receipt ${request.receiptNo} not found`,
         );
-        const meter = this.#sqlite
-          .prepare('SELECT customer_id AS customerId, mtd_month AS mtdMonth FROM meter WHERE id = ?')
-          .get(original.meterId) as {
-          customerId: number | null;
-          mtdMonth: string | null;
-        };
-        if (meter.mtdMonth === b.month) {
-          this.#sqlite
-            .prepare('UPDATE meter SET mtd_units = MAX(0, mtd_units - ?) WHERE id = ?')
-            .run(b.units, original.meterId);
-        }
-        if (b.debt && meter.customerId !== null) {
-          this.#sqlite
-            .prepare(
-              `UPDATE debt SET balance_minor = balance_minor + ?,
+      if (original.kind !== 'sale') {
+        throw new EngineError(
+          'VEND_INVALID_REQUEST',
+          'Only a sale can be reversed.',
+          `receipt ${request.receiptNo} is a ${original.kind}`,
+        );
+      }
+      if (this.#sqlite.prepare('SELECT 1 FROM sale WHERE reverses_sale_id = ?').get(original.id)) {
+        throw new EngineError(
+          'VEND_ALREADY_REVERSED',
+          `Receipt ${request.receiptNo} was already reversed.`,
+          `sale ${original.id} already reversed`,
+        );
+      }
+      const stored = JSON.parse(original.resultJson) as SaleResult;
+      const b = stored.breakdown!;
+      const shiftId = this.#openShiftId(session);
+      const receiptNo = this.#nextCounter('receipt');
+      const saleId = this.#insertSale({
+        requestId: request.requestId,
+        receiptNo,
+        kind: 'reversal',
+        meterId: original.meterId,
+        operatorId: session.id,
+        shiftId,
+        now,
+        payType: b
+          ? (
+              this.#sqlite.prepare('SELECT pay_type AS p FROM sale WHERE id = ?').get(original.id) as {
+                p: string;
+              }
+            ).p
+          : 'none',
+        breakdown: { ...b, tenderMinor: 0, changeMinor: 0 },
+        reversesSaleId: original.id,
+        reasonCode: request.reason,
+      });
+      this.#insertSaleLines(saleId, { ...b, changeMinor: 0 }, -1);
+      const refundMinor = b.tenderMinor - b.changeMinor;
+      const floatBalanceMinor = this.#moveFloat(
+        now,
+        'reversal',
+        refundMinor,
+        saleId,
+        `reverses receipt ${request.receiptNo}`,
+      );
+      const meter = this.#sqlite
+        .prepare('SELECT customer_id AS customerId, mtd_month AS mtdMonth FROM meter WHERE id = ?')
+        .get(original.meterId) as {
+        customerId: number | null;
+        mtdMonth: string | null;
+      };
+      if (meter.mtdMonth === b.month) {
+        this.#sqlite
+          .prepare('UPDATE meter SET mtd_units = MAX(0, mtd_units - ?) WHERE id = ?')
+          .run(b.units, original.meterId);
+      }
+      if (b.debt && meter.customerId !== null) {
+        this.#sqlite
+          .prepare(
+            `UPDATE debt SET balance_minor = balance_minor + ?,
                 recovered_this_month_minor = CASE WHEN recovered_month = ? THEN MAX(0, recovered_this_month_minor - ?) ELSE recovered_this_month_minor END
                WHERE customer_id = ? AND account_no = ?`,
-            )
-            .run(b.debt.amountMinor, b.month, b.debt.amountMinor, meter.customerId, b.debt.accountNo);
-        }
-        const outlet = this.outlet();
-        const receipt = {
-          ...stored.receipt,
-          header: {
-            ...stored.receipt.header,
-            title: 'REVERSAL - CREDIT NOTE',
-            copy: false,
-            receiptNo: formatReceiptNo(outlet.terminalId, receiptNo),
-            operator: session.displayName,
-          },
-          tokens: [],
-          lines: { totalMinor: -refundMinor, payType: 'REFUND' },
-          messages: {
-            lines: [
-              `Reverses receipt ${stored.receipt.header.receiptNo} (${request.reason}${request.note ? `: ${request.note}` : ''}).`,
-              'Tokens already entered into the meter cannot be recalled.',
-            ],
-            ...(stored.receipt.messages?.footer ? { footer: stored.receipt.messages.footer } : {}),
-          },
-        };
-        const result: SaleResult = {
-          receiptNo,
-          requestId: request.requestId,
-          kind: 'reversal',
-          createdAt: now.toISOString(),
-          meterNo: stored.meterNo,
-          tokens: [],
-          breakdown: null,
-          floatBalanceMinor,
-          lowFloat: floatBalanceMinor < outlet.lowFloatThresholdMinor,
-          receipt: { ...receipt, header: { ...receipt.header, issuedAt: buildReceiptTime(local) } },
-        };
-        this.#finishSale(saleId, result, fingerprint, session, now, {
-          reverses: request.receiptNo,
-          reason: request.reason,
-          refundMinor,
-        });
-        return result;
-      })
-      .immediate();
+          )
+          .run(b.debt.amountMinor, b.month, b.debt.amountMinor, meter.customerId, b.debt.accountNo);
+      }
+      const outlet = this.outlet();
+      const receipt = {
+        ...stored.receipt,
+        header: {
+          ...stored.receipt.header,
+          title: 'REVERSAL - CREDIT NOTE',
+          copy: false,
+          receiptNo: formatReceiptNo(outlet.terminalId, receiptNo),
+          operator: session.displayName,
+        },
+        tokens: [],
+        lines: { totalMinor: -refundMinor, payType: 'REFUND' },
+        messages: {
+          lines: [
+            `Reverses receipt ${stored.receipt.header.receiptNo} (${request.reason}${request.note ? `: ${request.note}` : ''}).`,
+            'Tokens already entered into the meter cannot be recalled.',
+          ],
+          ...(stored.receipt.messages?.footer ? { footer: stored.receipt.messages.footer } : {}),
+        },
+      };
+      const result: SaleResult = {
+        receiptNo,
+        requestId: request.requestId,
+        kind: 'reversal',
+        createdAt: now.toISOString(),
+        meterNo: stored.meterNo,
+        tokens: [],
+        breakdown: null,
+        floatBalanceMinor,
+        lowFloat: floatBalanceMinor < outlet.lowFloatThresholdMinor,
+        receipt: { ...receipt, header: { ...receipt.header, issuedAt: buildReceiptTime(local) } },
+      };
+      this.#finishSale(saleId, result, fingerprint, session, now, {
+        reverses: request.receiptNo,
+        reason: request.reason,
+        refundMinor,
+      });
+      return result;
+    });
   }
 
   /** A past receipt, marked COPY; every reprint is audited. */
