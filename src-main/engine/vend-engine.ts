@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { StsError } from '../../src-shared/sts/errors.ts';
 import {
   assertKeyNotExpired,
+  type BaseDate,
   nextIssuableTid,
   tidFromWallClock,
   type WallClock,
@@ -74,6 +75,8 @@ export interface IssuedToken {
   tokenClass: number;
   subclass: number;
   tid: number | null;
+  /** The base date of the TID (null for tokens without a TID). */
+  baseDate: BaseDate | null;
   units: number | null;
 }
 
@@ -426,6 +429,7 @@ export class VendEngine {
           tokenClass: token.tokenClass,
           subclass: token.subclass,
           tid: null,
+          baseDate: null,
           units: null,
         });
       }
@@ -445,6 +449,7 @@ export class VendEngine {
           tokenClass: token.tokenClass,
           subclass: token.subclass,
           tid: null,
+          baseDate: null,
           units: step.units,
         });
         continue;
@@ -473,6 +478,7 @@ export class VendEngine {
         tokenClass: token.tokenClass,
         subclass: token.subclass,
         tid,
+        baseDate: key.baseDate,
         units: step.units,
       });
       lastTid = tid;
@@ -482,10 +488,21 @@ export class VendEngine {
 
   #insertTokens(saleId: number, meterId: number | null, tokens: IssuedToken[]): void {
     const insert = this.#sqlite.prepare(
-      'INSERT INTO token (sale_id, seq, meter_id, kind, digits, token_class, subclass, tid, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO token (sale_id, seq, meter_id, kind, digits, token_class, subclass, tid, base_date, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     for (const t of tokens)
-      insert.run(saleId, t.seq, meterId, t.kind, t.digits, t.tokenClass, t.subclass, t.tid, t.units);
+      insert.run(
+        saleId,
+        t.seq,
+        meterId,
+        t.kind,
+        t.digits,
+        t.tokenClass,
+        t.subclass,
+        t.tid,
+        t.baseDate,
+        t.units,
+      );
   }
 
   #moveFloat(now: Date, kind: string, amountMinor: number, saleId: number | null, reference: string): number {
@@ -523,6 +540,7 @@ export class VendEngine {
       'vend',
       request.meterNumber.replace(/[\s-]/g, ''),
       request.tenderMinor,
+      request.payType ?? 'cash',
       session.id,
     ]);
     return this.#exactlyOnce(request.requestId, fingerprint, (): SaleResult => {

@@ -245,11 +245,13 @@ export const token = sqliteTable(
     tokenClass: integer('token_class').notNull(),
     subclass: integer('subclass').notNull(),
     tid: integer('tid'),
+    /** The base date the TID counts from; after a roll-over (RO = 1) the same TID is valid again. */
+    baseDate: integer('base_date'),
     units: integer('units'),
   },
-  // Belt and braces: the database itself refuses a second token with the same TID for one meter.
+  // Belt and braces: the database itself refuses a second token with the same TID for one meter and base date.
   (t) => [
-    uniqueIndex('token_meter_tid').on(t.meterId, t.tid),
+    uniqueIndex('token_meter_tid').on(t.meterId, t.baseDate, t.tid),
     uniqueIndex('token_sale_seq').on(t.saleId, t.seq),
   ],
 );

@@ -4,7 +4,7 @@ import type { BundledMigration } from './bundle-migrations.ts';
 export const BUNDLED_MIGRATIONS: readonly BundledMigration[] = [
   {
     id: '0000_initial',
-    sha256: '43c7265c02bc47ee88c080cb7063fb825c06257f3a25139636523cdf71e44e92',
+    sha256: 'ba02e2a7ed2b21b836faf2a150ca610a352bc5acb7f865d876eeea3528facbfe',
     statements: [
       'CREATE TABLE `audit_log` (\n\t`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`at` text NOT NULL,\n\t`operator_id` integer,\n\t`action` text NOT NULL,\n\t`entity` text NOT NULL,\n\t`entity_id` text NOT NULL,\n\t`details_json` text NOT NULL,\n\t`prev_hash` text NOT NULL,\n\t`hash` text NOT NULL\n);',
       'CREATE TABLE `counter` (\n\t`name` text PRIMARY KEY NOT NULL,\n\t`value` integer NOT NULL\n);',
@@ -38,8 +38,8 @@ export const BUNDLED_MIGRATIONS: readonly BundledMigration[] = [
       'CREATE UNIQUE INDEX `tariff_code_unique` ON `tariff` (`code`);',
       "CREATE TABLE `tariff_version` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`tariff_id` integer NOT NULL,\n\t`version` integer NOT NULL,\n\t`effective_from_local` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`blocks_json` text NOT NULL,\n\t`vat_rate_bp` integer NOT NULL,\n\t`prices_include_vat` integer NOT NULL,\n\t`fixed_charge_description` text,\n\t`fixed_charge_minor` integer DEFAULT 0 NOT NULL,\n\t`fixed_charge_max_months` integer DEFAULT 0 NOT NULL,\n\t`levies_json` text DEFAULT '[]' NOT NULL,\n\t`fbe_monthly_units` integer DEFAULT 0 NOT NULL,\n\t`min_vend_minor` integer NOT NULL,\n\t`max_vend_minor` integer NOT NULL,\n\tFOREIGN KEY (`tariff_id`) REFERENCES `tariff`(`id`) ON UPDATE no action ON DELETE no action\n);",
       'CREATE UNIQUE INDEX `tariff_version_number` ON `tariff_version` (`tariff_id`,`version`);',
-      'CREATE TABLE `token` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`sale_id` integer NOT NULL,\n\t`seq` integer NOT NULL,\n\t`meter_id` integer,\n\t`kind` text NOT NULL,\n\t`digits` text NOT NULL,\n\t`token_class` integer NOT NULL,\n\t`subclass` integer NOT NULL,\n\t`tid` integer,\n\t`units` integer,\n\tFOREIGN KEY (`sale_id`) REFERENCES `sale`(`id`) ON UPDATE no action ON DELETE no action,\n\tFOREIGN KEY (`meter_id`) REFERENCES `meter`(`id`) ON UPDATE no action ON DELETE no action\n);',
-      'CREATE UNIQUE INDEX `token_meter_tid` ON `token` (`meter_id`,`tid`);',
+      'CREATE TABLE `token` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`sale_id` integer NOT NULL,\n\t`seq` integer NOT NULL,\n\t`meter_id` integer,\n\t`kind` text NOT NULL,\n\t`digits` text NOT NULL,\n\t`token_class` integer NOT NULL,\n\t`subclass` integer NOT NULL,\n\t`tid` integer,\n\t`base_date` integer,\n\t`units` integer,\n\tFOREIGN KEY (`sale_id`) REFERENCES `sale`(`id`) ON UPDATE no action ON DELETE no action,\n\tFOREIGN KEY (`meter_id`) REFERENCES `meter`(`id`) ON UPDATE no action ON DELETE no action\n);',
+      'CREATE UNIQUE INDEX `token_meter_tid` ON `token` (`meter_id`,`base_date`,`tid`);',
       'CREATE UNIQUE INDEX `token_sale_seq` ON `token` (`sale_id`,`seq`);',
       "CREATE TABLE `utility` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`name` text NOT NULL,\n\t`address` text NOT NULL,\n\t`tax_ref` text NOT NULL,\n\t`currency_code` text NOT NULL,\n\t`currency_minor_units` integer NOT NULL,\n\t`time_zone` text NOT NULL,\n\t`receipt_footer` text DEFAULT '' NOT NULL\n);",
     ],

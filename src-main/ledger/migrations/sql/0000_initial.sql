@@ -232,12 +232,13 @@ CREATE TABLE `token` (
 	`token_class` integer NOT NULL,
 	`subclass` integer NOT NULL,
 	`tid` integer,
+	`base_date` integer,
 	`units` integer,
 	FOREIGN KEY (`sale_id`) REFERENCES `sale`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`meter_id`) REFERENCES `meter`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `token_meter_tid` ON `token` (`meter_id`,`tid`);--> statement-breakpoint
+CREATE UNIQUE INDEX `token_meter_tid` ON `token` (`meter_id`,`base_date`,`tid`);--> statement-breakpoint
 CREATE UNIQUE INDEX `token_sale_seq` ON `token` (`sale_id`,`seq`);--> statement-breakpoint
 CREATE TABLE `utility` (
 	`id` integer PRIMARY KEY NOT NULL,
