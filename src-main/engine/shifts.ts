@@ -102,12 +102,19 @@ export function openShift(
 function totals(engine: VendEngine, shiftId: number, openedAt: string, now: Date, operators: string[]) {
   const rows = engine.sqlite
     .prepare(
-      `SELECT s.kind, o.display_name AS operator, s.pay_type AS payType, m.meter_type AS resource, COUNT(*) AS count,
-        SUM(${TAKEN}) AS amountMinor, SUM(s.units + s.fbe_units) AS units, SUM(s.vat_minor) AS vatMinor,
-        SUM(CASE WHEN s.pay_type = 'cash' THEN ${TAKEN} ELSE 0 END) AS cashMinor,
-        MIN(s.receipt_no) AS firstReceipt, MAX(s.receipt_no) AS lastReceipt
-       FROM sale s JOIN operator o ON o.id = s.operator_id LEFT JOIN meter m ON m.id = s.meter_id
-       WHERE s.shift_id = ? GROUP BY s.kind, o.display_name, s.pay_type, m.meter_type`,
+      `SELECT g.kind, o.display_name AS operator, g.payType, m.meter_type AS resource, SUM(g.count) AS count,
+        SUM(g.amountMinor) AS amountMinor, SUM(g.units) AS units, SUM(g.vatMinor) AS vatMinor, SUM(g.cashMinor) AS cashMinor,
+        MIN(g.firstReceipt) AS firstReceipt, MAX(g.lastReceipt) AS lastReceipt
+       FROM (
+         -- Aggregated on the covering index sale_shift_totals first; the joins then touch one row per group.
+         SELECT s.kind, s.operator_id, s.pay_type AS payType, s.meter_id, COUNT(*) AS count, SUM(${TAKEN}) AS amountMinor,
+           SUM(s.units + s.fbe_units) AS units, SUM(s.vat_minor) AS vatMinor,
+           SUM(CASE WHEN s.pay_type = 'cash' THEN ${TAKEN} ELSE 0 END) AS cashMinor,
+           MIN(s.receipt_no) AS firstReceipt, MAX(s.receipt_no) AS lastReceipt
+         FROM sale s WHERE s.shift_id = ? GROUP BY s.kind, s.operator_id, s.pay_type, s.meter_id
+       ) g
+       JOIN operator o ON o.id = g.operator_id LEFT JOIN meter m ON m.id = g.meter_id
+       GROUP BY g.kind, o.display_name, g.payType, m.meter_type`,
     )
     .all(shiftId) as SaleAggregateRow[];
   const byType = new Map<ShiftTxType, ShiftTotal & { type: ShiftTxType }>();

@@ -346,7 +346,9 @@ export class VendEngine {
 
   #storedResult(requestId: string): { result: SaleResult; fingerprint: string } | null {
     const row = this.#sqlite
-      .prepare('SELECT result_json AS resultJson FROM sale WHERE request_id = ?')
+      .prepare(
+        'SELECT d.result_json AS resultJson FROM sale s JOIN sale_document d ON d.sale_id = s.id WHERE s.request_id = ?',
+      )
       .get(requestId) as { resultJson: string } | undefined;
     if (!row) return null;
     const stored = JSON.parse(row.resultJson) as SaleResult & { fingerprint: string };
@@ -940,7 +942,7 @@ export class VendEngine {
       const local = this.#local(now);
       const original = this.#sqlite
         .prepare(
-          'SELECT id, kind, meter_id AS meterId, created_at AS createdAt, result_json AS resultJson FROM sale WHERE receipt_no = ?',
+          'SELECT s.id, s.kind, s.meter_id AS meterId, s.created_at AS createdAt, d.result_json AS resultJson FROM sale s JOIN sale_document d ON d.sale_id = s.id WHERE s.receipt_no = ?',
         )
         .get(request.receiptNo) as
         | { id: number; kind: string; meterId: number; createdAt: string; resultJson: string }
@@ -1064,7 +1066,9 @@ export class VendEngine {
     return this.#sqlite
       .transaction((): SaleResult => {
         const row = this.#sqlite
-          .prepare('SELECT result_json AS resultJson FROM sale WHERE receipt_no = ?')
+          .prepare(
+            'SELECT d.result_json AS resultJson FROM sale s JOIN sale_document d ON d.sale_id = s.id WHERE s.receipt_no = ?',
+          )
           .get(receiptNo) as { resultJson: string } | undefined;
         if (!row)
           throw new EngineError(
@@ -1114,8 +1118,8 @@ export class VendEngine {
       this.#sqlite
         .prepare(
           `INSERT INTO sale (request_id, receipt_no, kind, meter_id, operator_id, shift_id, created_at, pay_type, tender_minor, charges_minor,
-            debt_minor, levies_minor, vat_minor, energy_minor, change_minor, units, fbe_units, reverses_sale_id, reason_code, result_json)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')`,
+            debt_minor, levies_minor, vat_minor, energy_minor, change_minor, units, fbe_units, reverses_sale_id, reason_code)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           s.requestId,
@@ -1210,7 +1214,7 @@ export class VendEngine {
     details: Record<string, unknown>,
   ): void {
     this.#sqlite
-      .prepare('UPDATE sale SET result_json = ? WHERE id = ?')
+      .prepare('INSERT INTO sale_document (result_json, sale_id) VALUES (?, ?)')
       .run(JSON.stringify({ ...result, fingerprint }), saleId);
     appendAudit(
       this.#sqlite,

@@ -203,16 +203,38 @@ export const sale = sqliteTable(
     fbeUnits: integer('fbe_units').notNull().default(0),
     reversesSaleId: integer('reverses_sale_id'),
     reasonCode: text('reason_code'),
-    resultJson: text('result_json').notNull(),
   },
   (t) => [
     index('sale_meter').on(t.meterId, t.createdAt),
-    index('sale_shift').on(t.shiftId),
+    // Covers the X/Z aggregates, so a report reads only this index, never the sale rows.
+    index('sale_shift_totals').on(
+      t.shiftId,
+      t.kind,
+      t.operatorId,
+      t.payType,
+      t.meterId,
+      t.chargesMinor,
+      t.debtMinor,
+      t.leviesMinor,
+      t.vatMinor,
+      t.energyMinor,
+      t.units,
+      t.fbeUnits,
+      t.receiptNo,
+    ),
     index('sale_created').on(t.createdAt),
     uniqueIndex('sale_reverses').on(t.reversesSaleId),
     check('sale_money_non_negative', sql`${t.tenderMinor} >= 0 AND ${t.changeMinor} >= 0`),
   ],
 );
+
+/** The stored result of a sale (receipt, tokens, breakdown) for replays and reprints, kept apart from the narrow sale rows. */
+export const saleDocument = sqliteTable('sale_document', {
+  saleId: integer('sale_id')
+    .primaryKey()
+    .references(() => sale.id),
+  resultJson: text('result_json').notNull(),
+});
 
 /** The money lines of a sale (charges, debt, levies, VAT, energy, change); reversals carry negated lines. */
 export const saleLine = sqliteTable(

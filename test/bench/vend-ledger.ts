@@ -367,14 +367,15 @@ function generate(dataDir: string, log: (line: string) => void): void {
     const smallShift = shiftOf('cashier2');
     const insertSale = sqlite.prepare(
       `INSERT INTO sale (id, request_id, receipt_no, kind, meter_id, operator_id, shift_id, created_at, pay_type, tender_minor, charges_minor,
-         debt_minor, levies_minor, vat_minor, energy_minor, change_minor, units, fbe_units, reverses_sale_id, reason_code, result_json)
-       VALUES (?, ?, ?, 'sale', ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, 0, NULL, NULL, ?)`,
+         debt_minor, levies_minor, vat_minor, energy_minor, change_minor, units, fbe_units, reverses_sale_id, reason_code)
+       VALUES (?, ?, ?, 'sale', ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, 0, NULL, NULL)`,
     );
+    const insertDocument = sqlite.prepare('INSERT INTO sale_document (sale_id, result_json) VALUES (?, ?)');
     const insertLine = sqlite.prepare(
       'INSERT INTO sale_line (sale_id, kind, description, amount_minor, vat_minor, units) VALUES (?, ?, ?, ?, 0, ?)',
     );
     const insertToken = sqlite.prepare(
-      "INSERT INTO token (sale_id, seq, meter_id, kind, digits, token_class, subclass, tid, units) VALUES (?, 1, ?, 'credit', ?, 0, 0, ?, ?)",
+      "INSERT INTO token (sale_id, seq, meter_id, kind, digits, token_class, subclass, tid, base_date, units) VALUES (?, 1, ?, 'credit', ?, 0, 0, ?, 2014, ?)",
     );
     const insertFloat = sqlite.prepare(
       "INSERT INTO float_movement (created_at, kind, amount_minor, balance_after_minor, sale_id, reference) VALUES (?, 'sale', ?, ?, ?, ?)",
@@ -431,6 +432,9 @@ function generate(dataDir: string, log: (line: string) => void): void {
         b.energyMinor,
         b.changeMinor,
         b.units,
+      );
+      insertDocument.run(
+        saleId,
         result({
           RECEIPT: saleId,
           REQUEST: requestId,

@@ -178,7 +178,9 @@ async function lane(f: EngineFixture, laneNo: number, kills: number): Promise<La
       expect(sales).toBe(expectedSales);
       if (tries.length > 0)
         lastCommitted = ledger.sqlite
-          .prepare('SELECT result_json AS resultJson FROM sale WHERE request_id = ?')
+          .prepare(
+            'SELECT d.result_json AS resultJson FROM sale s JOIN sale_document d ON d.sale_id = s.id WHERE s.request_id = ?',
+          )
           .get(tries.at(-1)) as { resultJson: string } | undefined;
     } finally {
       ledger.close();
@@ -236,7 +238,7 @@ describe('the invariant checker used after each crash', () => {
     ['a lost token', 'DELETE FROM token WHERE id = (SELECT MAX(id) FROM token)'],
     [
       'a lost sale (receipt gap)',
-      'DELETE FROM sale_line WHERE sale_id = 5; DELETE FROM token WHERE sale_id = 5; DELETE FROM float_movement WHERE sale_id = 5; DELETE FROM sale WHERE id = 5',
+      'DELETE FROM sale_document WHERE sale_id = 5; DELETE FROM sale_line WHERE sale_id = 5; DELETE FROM token WHERE sale_id = 5; DELETE FROM float_movement WHERE sale_id = 5; DELETE FROM sale WHERE id = 5',
     ],
     ['a skipped receipt number', "UPDATE counter SET value = value + 1 WHERE name = 'receipt'"],
     [

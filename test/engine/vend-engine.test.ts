@@ -214,7 +214,9 @@ describe('every token the engine issues is accepted exactly once by the meter', 
     const sqlite = open.ledger.sqlite;
     for (const sale of [...sales.values()].flat()) {
       const row = sqlite
-        .prepare('SELECT id, result_json AS json FROM sale WHERE receipt_no = ?')
+        .prepare(
+          'SELECT s.id, d.result_json AS json FROM sale s JOIN sale_document d ON d.sale_id = s.id WHERE s.receipt_no = ?',
+        )
         .get(sale.receiptNo) as { id: number; json: string };
       const tokens = sqlite
         .prepare('SELECT seq, kind, digits, tid, units FROM token WHERE sale_id = ? ORDER BY seq')

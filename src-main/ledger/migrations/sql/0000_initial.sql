@@ -139,7 +139,6 @@ CREATE TABLE `sale` (
 	`fbe_units` integer DEFAULT 0 NOT NULL,
 	`reverses_sale_id` integer,
 	`reason_code` text,
-	`result_json` text NOT NULL,
 	FOREIGN KEY (`meter_id`) REFERENCES `meter`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`operator_id`) REFERENCES `operator`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`shift_id`) REFERENCES `shift`(`id`) ON UPDATE no action ON DELETE no action,
@@ -149,9 +148,15 @@ CREATE TABLE `sale` (
 CREATE UNIQUE INDEX `sale_request_id_unique` ON `sale` (`request_id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `sale_receipt_no_unique` ON `sale` (`receipt_no`);--> statement-breakpoint
 CREATE INDEX `sale_meter` ON `sale` (`meter_id`,`created_at`);--> statement-breakpoint
-CREATE INDEX `sale_shift` ON `sale` (`shift_id`);--> statement-breakpoint
+CREATE INDEX `sale_shift_totals` ON `sale` (`shift_id`,`kind`,`operator_id`,`pay_type`,`meter_id`,`charges_minor`,`debt_minor`,`levies_minor`,`vat_minor`,`energy_minor`,`units`,`fbe_units`,`receipt_no`);--> statement-breakpoint
 CREATE INDEX `sale_created` ON `sale` (`created_at`);--> statement-breakpoint
 CREATE UNIQUE INDEX `sale_reverses` ON `sale` (`reverses_sale_id`);--> statement-breakpoint
+CREATE TABLE `sale_document` (
+	`sale_id` integer PRIMARY KEY NOT NULL,
+	`result_json` text NOT NULL,
+	FOREIGN KEY (`sale_id`) REFERENCES `sale`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
 CREATE TABLE `sale_line` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`sale_id` integer NOT NULL,
