@@ -443,7 +443,7 @@ export class VirtualMeter {
     const section = SECTION_OF[payload.type];
     const sections = this.#sections();
     if (!sections.includes(section)) return reject('unsupported');
-    // Res/3KCT = 1 announces a 3-token EA07 set (unverified in public sources): not implemented.
+    // Res/3KCT = 1 announces a 3-token EA07 set (unverified in public sources): refused as unsupported.
     if (payload.type === 'key-change-1' && payload.reserved !== 0) return reject('unsupported');
     this.#store(payload);
     const missingSections = sections.filter((needed) => this.#staged[needed] === undefined);
