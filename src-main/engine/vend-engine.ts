@@ -9,6 +9,7 @@ import {
   type WallClock,
   wallClockInZone,
 } from '../../src-shared/sts/tid.ts';
+import type { EncodedToken } from '../../src-shared/sts/token-codec.ts';
 import { groupTokenDigits } from '../../src-shared/sts/token-number.ts';
 import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
 import { type PriceBreakdown, priceVend, type TariffVersion } from '../../src-shared/vending/pricing.ts';
@@ -416,24 +417,32 @@ export class VendEngine {
   ): { tokens: IssuedToken[]; key: MeterKeyData; lastTid: number | null } {
     const tokens: IssuedToken[] = [];
     let key = meterKeyData(meter);
+    const record = (
+      kind: IssuedToken['kind'],
+      label: string,
+      token: EncodedToken,
+      tid: number | null,
+      units: number | null,
+    ) =>
+      tokens.push({
+        seq: tokens.length + 1,
+        kind,
+        label,
+        digits: token.digits,
+        display: groupTokenDigits(token.digits),
+        tokenClass: token.tokenClass,
+        subclass: token.subclass,
+        tid,
+        baseDate: tid === null ? null : key.baseDate,
+        units,
+      });
     let lastTid = meter.lastTid;
     const pending = keyChangeTo;
     if (pending) {
       const rollover = pending.baseDate !== key.baseDate;
       const set = this.#security.issueKeyChange(key, pending, rollover, now);
       for (const [index, token] of set.entries()) {
-        tokens.push({
-          seq: tokens.length + 1,
-          kind: 'key-change',
-          label: `KEY CHANGE TOKEN ${index + 1} OF ${set.length}`,
-          digits: token.digits,
-          display: groupTokenDigits(token.digits),
-          tokenClass: token.tokenClass,
-          subclass: token.subclass,
-          tid: null,
-          baseDate: null,
-          units: null,
-        });
+        record('key-change', `KEY CHANGE TOKEN ${index + 1} OF ${set.length}`, token, null, null);
       }
       key = pending;
       if (rollover) lastTid = null;
@@ -441,19 +450,13 @@ export class VendEngine {
     const wall = this.#local(now);
     for (const step of plan) {
       if (step.noTid) {
-        const token = this.#security.issueToken(key, step.payload(0), step.valueMinor, now);
-        tokens.push({
-          seq: tokens.length + 1,
-          kind: step.kind,
-          label: step.label,
-          digits: token.digits,
-          display: groupTokenDigits(token.digits),
-          tokenClass: token.tokenClass,
-          subclass: token.subclass,
-          tid: null,
-          baseDate: null,
-          units: step.units,
-        });
+        record(
+          step.kind,
+          step.label,
+          this.#security.issueToken(key, step.payload(0), step.valueMinor, now),
+          null,
+          step.units,
+        );
         continue;
       }
       let tid: number;
@@ -470,19 +473,13 @@ export class VendEngine {
         throw error;
       }
       assertKeyNotExpired(tid, key.ken);
-      const token = this.#security.issueToken(key, step.payload(tid), step.valueMinor, now);
-      tokens.push({
-        seq: tokens.length + 1,
-        kind: step.kind,
-        label: step.label,
-        digits: token.digits,
-        display: groupTokenDigits(token.digits),
-        tokenClass: token.tokenClass,
-        subclass: token.subclass,
+      record(
+        step.kind,
+        step.label,
+        this.#security.issueToken(key, step.payload(tid), step.valueMinor, now),
         tid,
-        baseDate: key.baseDate,
-        units: step.units,
-      });
+        step.units,
+      );
       lastTid = tid;
     }
     return { tokens, key, lastTid };
