@@ -78,7 +78,7 @@ function prng(seed: number): () => number {
 }
 
 /**
- * A JSON document with slots: "@@N:KEY@@" (a quoted placeholder that becomes a number) and @@S:KEY@@ (inside a
+ * A JSON document with slots: "@@N:KEY@@" (a quoted slot that becomes a number) and @@S:KEY@@ (inside a
  * string). Compiled once; filling it is plain concatenation.
  */
 function compileTemplate(json: string): (values: Record<string, string | number>) => string {

@@ -53,7 +53,7 @@ describe('SecretKey never shows its hex', () => {
     );
   });
 
-  it('an Error that mentions the key shows the placeholder only', () => {
+  it('an Error that mentions the key shows the redaction mark only', () => {
     const key = SecretKey.fromHex(HEX, 'decoder key');
     const error = new Error(`failed with ${key}`);
     expect(error.message).toBe('failed with [secret key]');
