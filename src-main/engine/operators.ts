@@ -102,17 +102,24 @@ export function authenticate(
     );
   }
   if (!verifyPassword(password, row.passwordHash)) {
-    const failed = row.failedAttempts + 1;
-    const lockedUntil =
-      failed >= MAX_FAILED_LOGINS ? new Date(now.getTime() + LOCKOUT_MINUTES * 60_000).toISOString() : null;
-    sqlite
-      .prepare('UPDATE operator SET failed_attempts = ?, locked_until = ? WHERE id = ?')
-      .run(lockedUntil ? 0 : failed, lockedUntil, row.id);
+    // Counted in the database itself, so two wrong logins at the same moment both count.
+    const lockAt = new Date(now.getTime() + LOCKOUT_MINUTES * 60_000).toISOString();
+    const { failed, lockedUntil } = sqlite
+      .prepare(
+        `UPDATE operator SET
+           locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE NULL END,
+           failed_attempts = CASE WHEN failed_attempts + 1 >= ? THEN 0 ELSE failed_attempts + 1 END
+         WHERE id = ? RETURNING failed_attempts AS failed, locked_until AS lockedUntil`,
+      )
+      .get(MAX_FAILED_LOGINS, lockAt, MAX_FAILED_LOGINS, row.id) as {
+      failed: number;
+      lockedUntil: string | null;
+    };
     if (lockedUntil) {
       throw new EngineError(
         'AUTH_LOCKED',
         `Too many wrong passwords: this operator is locked for ${LOCKOUT_MINUTES} minutes.`,
-        `operator ${username} locked after ${failed} failures`,
+        `operator ${username} locked after ${MAX_FAILED_LOGINS} failures (counter reset to ${failed})`,
       );
     }
     throw refused;

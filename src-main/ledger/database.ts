@@ -46,7 +46,19 @@ export function openLedger(dataDir: string, options: { readonly?: boolean } = {}
         `quick_check on ${path}: ${String(check)}`,
       );
     }
-    if (!options.readonly) migrate(sqlite, BUNDLED_MIGRATIONS, APP_VERSION);
+    if (!options.readonly) {
+      try {
+        migrate(sqlite, BUNDLED_MIGRATIONS, APP_VERSION);
+      } catch (error) {
+        if (error instanceof LedgerError) throw error;
+        // A failed upgrade is not damage: a restored backup would fail the same way, so say so.
+        throw new LedgerError(
+          'LEDGER_MIGRATION_FAILED',
+          'This version of OpenVend could not upgrade the outlet database; nothing was changed. Keep using the previous version and contact support.',
+          `${path}: ${(error as Error).message}`,
+        );
+      }
+    }
   } catch (error) {
     sqlite.close();
     if (error instanceof LedgerError) throw error;

@@ -3,6 +3,7 @@ import { OpenVendError } from '../../src-shared/errors/openvend-error.ts';
 export type LedgerErrorCode =
   | 'LEDGER_NEWER_THAN_APP'
   | 'LEDGER_MIGRATION_CHANGED'
+  | 'LEDGER_MIGRATION_FAILED'
   | 'LEDGER_CORRUPT'
   | 'LEDGER_NOT_INITIALISED'
   | 'LEDGER_ALREADY_INITIALISED'
