@@ -24,6 +24,7 @@ import {
 } from '../../src-shared/sts/meter-pan.ts';
 import { type BaseDate, requireBaseDate } from '../../src-shared/sts/tid.ts';
 import { appendAudit } from './audit-log.ts';
+import { customerInserter, meterInserter } from './master-data.ts';
 import { type OperatorSession, requirePermission } from './operators.ts';
 
 /**
@@ -516,32 +517,39 @@ export function importCustomersCsv(
     return {
       rejected: problems.list.sort(byLine),
       write: () => {
-        const insert = sqlite.prepare(
-          'INSERT INTO customer (account_no, name, address, phone, location, fbe_eligible) VALUES (?, ?, ?, ?, ?, ?)',
-        );
-        for (const c of valid)
-          insert.run(c.accountNo, c.name, c.address, c.phone, c.location, c.fbeEligible ? 1 : 0);
-        appendAudit(
-          sqlite,
-          {
-            operatorId: session.id,
-            action: 'customer.import',
-            entity: 'customer',
-            entityId: basename(file.name),
-            details: {
-              file: basename(file.name),
-              sha256: base.sha256,
-              rows,
-              imported: valid.length,
-            },
-          },
-          options.now ?? new Date(),
-        );
+        const insert = customerInserter(sqlite);
+        for (const c of valid) insert(c);
+        auditImport(sqlite, session, 'customer', file.name, base.sha256, rows, valid.length, options.now);
         return valid.length;
       },
     };
   });
   return { ...base, rows, ...outcome };
+}
+
+/** One audit entry per import: who, which file (and its hash), how many rows. */
+function auditImport(
+  sqlite: Database.Database,
+  session: OperatorSession,
+  entity: 'customer' | 'meter',
+  fileName: string,
+  sha256: string,
+  rows: number,
+  imported: number,
+  now = new Date(),
+): void {
+  const file = basename(fileName);
+  appendAudit(
+    sqlite,
+    {
+      operatorId: session.id,
+      action: `${entity}.import`,
+      entity,
+      entityId: file,
+      details: { file, sha256, rows, imported },
+    },
+    now,
+  );
 }
 
 // --- meters ---------------------------------------------------------------------------------------
@@ -844,43 +852,9 @@ export function importMetersCsv(
     return {
       rejected: problems.list.sort(byLine),
       write: () => {
-        const insert = sqlite.prepare(
-          'INSERT INTO meter (pan, meter_no, iin_length, meter_type, customer_id, tariff_id, sgc, ti, krn, key_type, ea, dkga, base_date, ken) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        );
-        for (const { meter: m, tariffId, customerId: cid } of resolved) {
-          insert.run(
-            m.pan.pan,
-            m.meterNo,
-            m.iinLength,
-            m.meterType,
-            cid,
-            tariffId,
-            m.sgc,
-            m.ti,
-            m.krn,
-            m.keyType,
-            m.ea,
-            m.dkga,
-            m.baseDate,
-            m.ken,
-          );
-        }
-        appendAudit(
-          sqlite,
-          {
-            operatorId: session.id,
-            action: 'meter.import',
-            entity: 'meter',
-            entityId: basename(file.name),
-            details: {
-              file: basename(file.name),
-              sha256: base.sha256,
-              rows,
-              imported: resolved.length,
-            },
-          },
-          options.now ?? new Date(),
-        );
+        const insert = meterInserter(sqlite);
+        for (const { meter: m, tariffId, customerId } of resolved) insert({ ...m, tariffId, customerId });
+        auditImport(sqlite, session, 'meter', file.name, base.sha256, rows, resolved.length, options.now);
         return resolved.length;
       },
     };

@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3';
 import { VENDING_KEY_BYTES } from '../../src-shared/sts/decoder-key.ts';
 import {
+  type DecoderKeyAlgorithm,
+  type EncryptionAlgorithm,
+  type KeyType,
   requireDecoderKeyAlgorithm,
   requireEncryptionAlgorithm,
   requireKen,
@@ -10,9 +13,9 @@ import {
   requireTi,
 } from '../../src-shared/sts/identifiers.ts';
 import { vendingKeyCheckValue } from '../../src-shared/sts/key-check-value.ts';
-import { parseMeterPan } from '../../src-shared/sts/meter-pan.ts';
+import { type MeterPan, parseMeterPan } from '../../src-shared/sts/meter-pan.ts';
 import { SecretKey } from '../../src-shared/sts/secret-key.ts';
-import { requireBaseDate } from '../../src-shared/sts/tid.ts';
+import { type BaseDate, requireBaseDate } from '../../src-shared/sts/tid.ts';
 import { type TariffVersion, validateTariff } from '../../src-shared/vending/pricing.ts';
 import { sealSecret, unsealSecret } from '../security/key-encryption-key.ts';
 import type { LoadedVendingKey } from '../security/software-security-module.ts';
@@ -399,6 +402,17 @@ export interface CustomerInput {
   fbeEligible: boolean;
 }
 
+/** The one INSERT for customers, prepared once; single adds and CSV imports both use it. */
+export function customerInserter(sqlite: Database.Database): (c: CustomerInput) => number {
+  const insert = sqlite.prepare(
+    'INSERT INTO customer (account_no, name, address, phone, location, fbe_eligible) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  return (c) =>
+    Number(
+      insert.run(c.accountNo, c.name, c.address, c.phone, c.location, c.fbeEligible ? 1 : 0).lastInsertRowid,
+    );
+}
+
 export function addCustomer(
   sqlite: Database.Database,
   c: CustomerInput,
@@ -406,15 +420,7 @@ export function addCustomer(
   at = new Date(),
 ): number {
   return sqlite.transaction(() => {
-    const id = explainDuplicate(`Customer account ${c.accountNo}`, () =>
-      Number(
-        sqlite
-          .prepare(
-            'INSERT INTO customer (account_no, name, address, phone, location, fbe_eligible) VALUES (?, ?, ?, ?, ?, ?)',
-          )
-          .run(c.accountNo, c.name, c.address, c.phone, c.location, c.fbeEligible ? 1 : 0).lastInsertRowid,
-      ),
-    );
+    const id = explainDuplicate(`Customer account ${c.accountNo}`, () => customerInserter(sqlite)(c));
     appendAudit(
       sqlite,
       {
@@ -444,6 +450,49 @@ export interface MeterInput {
   dkga: string;
   baseDate: number;
   ken: number;
+}
+
+/** A meter whose fields are validated and whose customer and tariff are resolved to row ids. */
+export interface ResolvedMeter {
+  pan: MeterPan;
+  iinLength: 4 | 6;
+  meterType: MeterInput['meterType'];
+  customerId: number | null;
+  tariffId: number;
+  sgc: string;
+  ti: number;
+  krn: number;
+  keyType: KeyType;
+  ea: EncryptionAlgorithm;
+  dkga: DecoderKeyAlgorithm;
+  baseDate: BaseDate;
+  ken: number;
+}
+
+/** The one INSERT for meters, prepared once; single adds and CSV imports both use it. */
+export function meterInserter(sqlite: Database.Database): (m: ResolvedMeter) => number {
+  const insert = sqlite.prepare(
+    'INSERT INTO meter (pan, meter_no, iin_length, meter_type, customer_id, tariff_id, sgc, ti, krn, key_type, ea, dkga, base_date, ken) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  return (m) =>
+    Number(
+      insert.run(
+        m.pan.pan,
+        m.pan.drn + m.pan.checkDigit,
+        m.iinLength,
+        m.meterType,
+        m.customerId,
+        m.tariffId,
+        m.sgc,
+        m.ti,
+        m.krn,
+        m.keyType,
+        m.ea,
+        m.dkga,
+        m.baseDate,
+        m.ken,
+      ).lastInsertRowid,
+    );
 }
 
 export function addMeter(
@@ -477,28 +526,21 @@ export function addMeter(
   }
   return sqlite.transaction(() => {
     const id = explainDuplicate(`Meter ${pan.pan}`, () =>
-      Number(
-        sqlite
-          .prepare(
-            'INSERT INTO meter (pan, meter_no, iin_length, meter_type, customer_id, tariff_id, sgc, ti, krn, key_type, ea, dkga, base_date, ken) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          )
-          .run(
-            pan.pan,
-            pan.drn + pan.checkDigit,
-            m.iinLength ?? 6,
-            m.meterType,
-            customerId,
-            tariffRow.id,
-            requireSgc(m.sgc),
-            requireTi(m.ti),
-            requireKrn(m.krn),
-            requireKeyType(m.keyType),
-            requireEncryptionAlgorithm(m.ea),
-            requireDecoderKeyAlgorithm(m.dkga),
-            requireBaseDate(m.baseDate),
-            requireKen(m.ken),
-          ).lastInsertRowid,
-      ),
+      meterInserter(sqlite)({
+        pan,
+        iinLength: m.iinLength ?? 6,
+        meterType: m.meterType,
+        customerId,
+        tariffId: tariffRow.id,
+        sgc: requireSgc(m.sgc),
+        ti: requireTi(m.ti),
+        krn: requireKrn(m.krn),
+        keyType: requireKeyType(m.keyType),
+        ea: requireEncryptionAlgorithm(m.ea),
+        dkga: requireDecoderKeyAlgorithm(m.dkga),
+        baseDate: requireBaseDate(m.baseDate),
+        ken: requireKen(m.ken),
+      }),
     );
     appendAudit(
       sqlite,
