@@ -9,8 +9,7 @@ import { EXIT, reportError } from './io.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerStsCommands } from './sts-commands.ts';
 
-export function statusLine(): string {
-  const selfTest = stsSelfTest();
+export function statusLine(selfTest = stsSelfTest()): string {
   const engine =
     selfTest.failed.length === 0
       ? `STS engine ready (EA07, EA09, EA11; DKGA02, DKGA04), self-test ${selfTest.passed}/${selfTest.passed} passed`
@@ -33,8 +32,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('Start OpenVend on its embedded defaults (at this stage: this help and the engine status)')
     .action(() => {
       process.stdout.write(program.helpInformation());
-      process.stdout.write(`\n${statusLine()}\n`);
-      if (stsSelfTest().failed.length > 0) setExitCode(EXIT.failed);
+      const selfTest = stsSelfTest();
+      process.stdout.write(`\n${statusLine(selfTest)}\n`);
+      if (selfTest.failed.length > 0) setExitCode(EXIT.failed);
     });
 
   registerLedgerCommands(program, setExitCode);

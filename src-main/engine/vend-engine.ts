@@ -272,7 +272,10 @@ export class VendEngine {
     const meter = findMeter(this.#sqlite, meterNumber);
     const now = this.#clock();
     const local = this.#local(now);
-    const tariff = tariffInForce(this.#sqlite, meter.tariffId, dateOf(local));
+    return this.#confirmation(meter, tariffInForce(this.#sqlite, meter.tariffId, dateOf(local)), now, local);
+  }
+
+  #confirmation(meter: MeterRow, tariff: TariffVersion, now: Date, local: WallClock): MeterConfirmation {
     const customer = this.#customer(meter.customerId);
     const debt = this.#debtFor(meter.customerId);
     const month = monthOf(local);
@@ -334,11 +337,12 @@ export class VendEngine {
     tenderMinor: number,
   ): { confirmation: MeterConfirmation; breakdown: PriceBreakdown } {
     requirePermission(session, 'sell');
-    const confirmation = this.confirmMeter(meterNumber);
     const meter = findMeter(this.#sqlite, meterNumber);
-    this.#requireVendable(meter);
-    const local = this.#local(this.#clock());
+    const now = this.#clock();
+    const local = this.#local(now);
     const tariff = tariffInForce(this.#sqlite, meter.tariffId, dateOf(local));
+    const confirmation = this.#confirmation(meter, tariff, now, local);
+    this.#requireVendable(meter);
     return {
       confirmation,
       breakdown: priceVend(this.#priceRequest(meter, tariff, tenderMinor, monthOf(local))),
