@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { ImportResult } from '../../src-shared/bridge/domain-schemas.ts';
 import {
   CUSTOMER_IMPORT_COLUMNS,
   type ImportColumn,
   type ImportKind,
-  type ImportResult,
   importCsv,
   METER_IMPORT_COLUMNS,
 } from '../engine/csv-import.ts';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { SaleResult } from '../../src-shared/bridge/domain-schemas.ts';
 import { transferUnitsFromDecimal } from '../../src-shared/sts/amount.ts';
 import { type Currency, formatMoney, parseMoney } from '../../src-shared/vending/money.ts';
 import { renderReceiptText } from '../../src-shared/vending/receipt.ts';
@@ -16,7 +17,6 @@ import {
   type EngineeringTokenRequest,
   REVERSAL_REASONS,
   type ReversalReason,
-  type SaleResult,
 } from '../engine/vend-engine.ts';
 import { backupLedger, restoreLedger } from '../ledger/backup.ts';
 import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
+import type { ImportResult } from '../../src-shared/bridge/domain-schemas.ts';
 import { isOpenVendError, OpenVendError } from '../../src-shared/errors/openvend-error.ts';
 import {
   type DecoderKeyAlgorithm,
@@ -40,27 +41,8 @@ import { type OperatorSession, requirePermission } from './operators.ts';
  * problem with its line number, column, value and a reason.
  */
 
-export type ImportKind = 'customers' | 'meters';
-
-export interface ImportRejection {
-  /** Line in the file where the record starts (1 = the header). */
-  line: number;
-  column?: string;
-  value?: string;
-  code: string;
-  message: string;
-}
-
-export interface ImportResult {
-  kind: ImportKind;
-  file: string;
-  sha256: string;
-  dryRun: boolean;
-  /** Data rows in the file (header and blank lines not counted). */
-  rows: number;
-  imported: number;
-  rejected: ImportRejection[];
-}
+export type ImportKind = ImportResult['kind'];
+type ImportRejection = ImportResult['rejected'][number];
 
 export interface ImportFile {
   /** The name the operator gave (shown in the report; its base name goes into the audit entry). */

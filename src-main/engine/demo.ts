@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { luhnCheckDigit } from '../../src-shared/sts/meter-pan.ts';
+import type { Role } from '../../src-shared/vending/roles.ts';
 import { appendAudit } from './audit-log.ts';
 import {
   addCustomer,
@@ -10,7 +11,6 @@ import {
   initialiseOutlet,
   type TariffVersionInput,
 } from './master-data.ts';
-import type { Role } from './operators.ts';
 
 /** Demo operators; their passwords are printed by `openvend demo` (demo data only). */
 export const DEMO_OPERATORS: Array<{ username: string; displayName: string; role: Role; password: string }> =

@@ -5,6 +5,7 @@ export type EngineErrorCode =
   | 'AUTH_LOCKED'
   | 'AUTH_FORBIDDEN'
   | 'AUTH_INACTIVE'
+  | 'AUTH_SESSION_EXPIRED'
   | 'METER_UNKNOWN'
   | 'METER_BLOCKED'
   | 'METER_NEEDS_KEY_CHANGE'

@@ -17,11 +17,12 @@ import { type MeterPan, parseMeterPan } from '../../src-shared/sts/meter-pan.ts'
 import { SecretKey } from '../../src-shared/sts/secret-key.ts';
 import { type BaseDate, requireBaseDate } from '../../src-shared/sts/tid.ts';
 import { type TariffVersion, validateTariff } from '../../src-shared/vending/pricing.ts';
+import { ROLES, type Role } from '../../src-shared/vending/roles.ts';
 import { sealSecret, unsealSecret } from '../security/key-encryption-key.ts';
 import type { LoadedVendingKey } from '../security/software-security-module.ts';
 import { appendAudit } from './audit-log.ts';
 import { EngineError } from './errors.ts';
-import { hashPassword, ROLES, type Role } from './operators.ts';
+import { hashPassword } from './operators.ts';
 
 /** Master data writes. Each one is a single transaction with its audit entry. */
 

@@ -1,23 +1,7 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { PERMISSIONS, type Permission, type Role } from '../../src-shared/vending/roles.ts';
 import { EngineError } from './errors.ts';
-
-export const ROLES = ['cashier', 'supervisor', 'engineer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** What each role may do. Engineering tokens and key changes are for engineers; reversals need a supervisor. */
-export const PERMISSIONS = {
-  sell: ['cashier', 'supervisor', 'admin'],
-  reprint: ['cashier', 'supervisor', 'admin'],
-  shift: ['cashier', 'supervisor', 'admin'],
-  reverse: ['supervisor', 'admin'],
-  freeIssue: ['supervisor', 'admin'],
-  engineering: ['engineer', 'admin'],
-  keyChange: ['engineer', 'admin'],
-  masterData: ['admin'],
-  audit: ['supervisor', 'admin'],
-} as const satisfies Record<string, readonly Role[]>;
-export type Permission = keyof typeof PERMISSIONS;
 
 export const MAX_FAILED_LOGINS = 5;
 export const LOCKOUT_MINUTES = 15;

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { IssuedToken, MeterConfirmation, SaleResult } from '../../src-shared/bridge/domain-schemas.ts';
 import { StsError } from '../../src-shared/sts/errors.ts';
 import {
   assertKeyNotExpired,
-  type BaseDate,
   nextIssuableTid,
   tidFromWallClock,
   type WallClock,
@@ -13,7 +13,6 @@ import type { EncodedToken } from '../../src-shared/sts/token-codec.ts';
 import { groupTokenDigits } from '../../src-shared/sts/token-number.ts';
 import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
 import { type PriceBreakdown, priceVend, type TariffVersion } from '../../src-shared/vending/pricing.ts';
-import type { Receipt } from '../../src-shared/vending/receipt.ts';
 import type { Ledger } from '../ledger/database.ts';
 import type { MeterKeyData, SecurityModule } from '../security/security-module.ts';
 import { appendAudit } from './audit-log.ts';
@@ -42,58 +41,6 @@ export interface OutletInfo {
   terminalId: string;
   floatBalanceMinor: number;
   lowFloatThresholdMinor: number;
-}
-
-export interface MeterConfirmation {
-  meterNo: string;
-  pan: string;
-  resource: MeterRow['meterType'];
-  customer: { accountNo: string; name: string; address: string; phone: string; location: string } | null;
-  sgc: string;
-  ti: number;
-  krn: number;
-  keyType: number;
-  ea: string;
-  tariff: { code: string; name: string; version: number; kind: string };
-  canVend: boolean;
-  blockedReason: string | null;
-  minVendMinor: number;
-  maxVendMinor: number;
-  arrearsMinor: number;
-  fbeDue: boolean;
-  daysSinceLastPurchase: number | null;
-  monthToDateUnits: number;
-  currentBlock: number;
-  pendingKeyChange: { sgc: string; ti: number; krn: number; baseDate: number } | null;
-}
-
-export interface IssuedToken {
-  seq: number;
-  kind: 'key-change' | 'fbe' | 'credit' | 'free' | 'engineering';
-  label: string;
-  digits: string;
-  display: string;
-  tokenClass: number;
-  subclass: number;
-  tid: number | null;
-  /** The base date of the TID (null for tokens without a TID). */
-  baseDate: BaseDate | null;
-  units: number | null;
-}
-
-export interface SaleResult {
-  receiptNo: number;
-  requestId: string;
-  kind: string;
-  createdAt: string;
-  meterNo: string | null;
-  tokens: IssuedToken[];
-  breakdown: PriceBreakdown | null;
-  floatBalanceMinor: number;
-  lowFloat: boolean;
-  receipt: Receipt;
-  /** True when this call returned the stored result of an earlier identical request. */
-  replayed?: boolean;
 }
 
 /** One token to issue within a sale; the TID is chosen by the engine. */

@@ -34,6 +34,8 @@ export const outlet = sqliteTable('outlet', {
   authorityCreditLimitMinor: integer('authority_credit_limit_minor').notNull().default(0),
   authorityUsedMinor: integer('authority_used_minor').notNull().default(0),
   authorityValidUntil: text('authority_valid_until').notNull(),
+  /** Receipt printer width in characters: 32 (58 mm), 42 or 48 (80 mm). */
+  receiptColumns: integer('receipt_columns').notNull().default(42),
 });
 
 export const supplyGroup = sqliteTable(
@@ -158,6 +160,8 @@ export const operator = sqliteTable('operator', {
   failedAttempts: integer('failed_attempts').notNull().default(0),
   lockedUntil: text('locked_until'),
   active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  /** The operator's UI language (en, fr, pt); null = the outlet's default. */
+  language: text('language'),
 });
 
 export const shift = sqliteTable(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SaleResult } from '../../src-main/engine/vend-engine.ts';
+import type { SaleResult } from '../../src-shared/bridge/domain-schemas.ts';
 import {
   bundleWorker,
   createEngineFixture,

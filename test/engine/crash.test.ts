@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IssuedToken } from '../../src-main/engine/vend-engine.ts';
 import { openLedger } from '../../src-main/ledger/database.ts';
+import type { IssuedToken } from '../../src-shared/bridge/domain-schemas.ts';
 import {
   bundleWorker,
   createEngineFixture,

@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ImportResult } from '../../src-shared/bridge/domain-schemas.ts';
+
+type ImportRejection = ImportResult['rejected'][number];
+
 import { verifyAuditChain } from '../../src-main/engine/audit-log.ts';
-import {
-  type ImportRejection,
-  type ImportResult,
-  importCustomersCsv,
-  importMetersCsv,
-} from '../../src-main/engine/csv-import.ts';
+import { importCustomersCsv, importMetersCsv } from '../../src-main/engine/csv-import.ts';
 import { demoPan, seedDemo } from '../../src-main/engine/demo.ts';
 import { addTariff } from '../../src-main/engine/master-data.ts';
 import { findMeter } from '../../src-main/engine/meters.ts';

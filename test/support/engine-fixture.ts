@@ -6,7 +6,7 @@ import { verifyAuditChain } from '../../src-main/engine/audit-log.ts';
 import { DEMO_OPERATORS, demoPan, seedDemo } from '../../src-main/engine/demo.ts';
 import { addOperator } from '../../src-main/engine/master-data.ts';
 import { type OpenEngine, openEngine } from '../../src-main/engine/open-engine.ts';
-import { authenticate, type OperatorSession, type Role } from '../../src-main/engine/operators.ts';
+import { authenticate, type OperatorSession } from '../../src-main/engine/operators.ts';
 import { openShift } from '../../src-main/engine/shifts.ts';
 import type { Clock, VendRequest } from '../../src-main/engine/vend-engine.ts';
 import { openLedger } from '../../src-main/ledger/database.ts';
@@ -17,6 +17,7 @@ import { type IinLength, parseMeterPan } from '../../src-shared/sts/meter-pan.ts
 import { SecretKey } from '../../src-shared/sts/secret-key.ts';
 import type { BaseDate } from '../../src-shared/sts/tid.ts';
 import { VirtualMeter } from '../../src-shared/sts/virtual-meter.ts';
+import type { Role } from '../../src-shared/vending/roles.ts';
 
 /**
  * Engine test fixture: a demo outlet (`seedDemo`) in a fresh temporary data directory, sealed with a fixed

@@ -45,4 +45,12 @@ export const BUNDLED_MIGRATIONS: readonly BundledMigration[] = [
       "CREATE TABLE `utility` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`name` text NOT NULL,\n\t`address` text NOT NULL,\n\t`tax_ref` text NOT NULL,\n\t`currency_code` text NOT NULL,\n\t`currency_minor_units` integer NOT NULL,\n\t`time_zone` text NOT NULL,\n\t`receipt_footer` text DEFAULT '' NOT NULL\n);",
     ],
   },
+  {
+    id: '0001_operator_language_receipt_columns',
+    sha256: '8eeecd56e712f28e70bb3b7a0d58177de701abc38d9e4dd44d572179ac3a1e45',
+    statements: [
+      'ALTER TABLE `operator` ADD `language` text;',
+      'ALTER TABLE `outlet` ADD `receipt_columns` integer DEFAULT 42 NOT NULL;',
+    ],
+  },
 ];

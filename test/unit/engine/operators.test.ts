@@ -11,15 +11,12 @@ import {
   LOCKOUT_MINUTES,
   MAX_FAILED_LOGINS,
   type OperatorSession,
-  PERMISSIONS,
-  type Permission,
-  ROLES,
-  type Role,
   requirePermission,
   verifyPassword,
 } from '../../../src-main/engine/operators.ts';
 import { type Ledger, openLedger } from '../../../src-main/ledger/database.ts';
 import { isOpenVendError, type OpenVendError } from '../../../src-shared/errors/openvend-error.ts';
+import { PERMISSIONS, type Permission, ROLES, type Role } from '../../../src-shared/vending/roles.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'openvend-operators-'));
 const ledgers: Ledger[] = [];
