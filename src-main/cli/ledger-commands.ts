@@ -8,7 +8,7 @@ import { type Currency, formatMoney, parseMoney } from '../../src-shared/vending
 import { renderReceiptText } from '../../src-shared/vending/receipt.ts';
 import { renderShiftReportText } from '../../src-shared/vending/shift-report.ts';
 import { verifyAuditChain } from '../engine/audit-log.ts';
-import { DEMO_OPERATORS, seedDemo } from '../engine/demo.ts';
+import { createDemoOutlet, DEMO_OPERATORS } from '../engine/demo.ts';
 import { type OpenEngine, openEngine } from '../engine/open-engine.ts';
 import { authenticate, type OperatorSession } from '../engine/operators.ts';
 import { setUpOutlet } from '../engine/outlet-setup.ts';
@@ -203,11 +203,8 @@ export function registerLedgerCommands(program: Command, setExitCode: (code: num
           `${dataDir} already holds an outlet database; choose another --data-dir for the demo.`,
         );
       }
-      const ledger = openLedger(dataDir);
-      try {
-        if (!process.env.OPENVEND_KEK) createKekFile(dataDir);
-        const kek = kekFromEnvironmentOrFile(dataDir).load();
-        const { meters } = seedDemo(ledger.sqlite, kek, new Date());
+      {
+        const { meters } = createDemoOutlet(dataDir, new Date());
         const summary = {
           dataDir,
           operators: DEMO_OPERATORS.map(({ username, role, password }) => ({ username, role, password })),
@@ -225,8 +222,6 @@ export function registerLedgerCommands(program: Command, setExitCode: (code: num
             process.stdout.write(`  ${o.username.padEnd(10)} ${o.role.padEnd(11)} ${o.password}\n`);
           process.stdout.write(`\nMeters: ${summary.meters.join(', ')}\n\n${summary.notes.join('\n')}\n`);
         }
-      } finally {
-        ledger.close();
       }
     });
 

@@ -4,9 +4,11 @@ import { Command, CommanderError } from 'commander';
 import { stsSelfTest } from '../../src-shared/sts/self-test.ts';
 import { APP_VERSION as version } from '../app-version.ts';
 import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';
+import { registerBuildCommand } from './build-command.ts';
 import { registerImportCommands } from './import-commands.ts';
 import { EXIT, reportError } from './io.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
+import { registerStartCommand } from './start-command.ts';
 import { registerStsCommands } from './sts-commands.ts';
 
 export function statusLine(selfTest = stsSelfTest()): string {
@@ -27,13 +29,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)');
 
+  registerStartCommand(program, setExitCode);
+  registerBuildCommand(program);
   program
-    .command('start')
-    .description('Start OpenVend on its embedded defaults (at this stage: this help and the engine status)')
+    .command('status')
+    .description('One line: the STS engine self-test and where the outlet data is')
     .action(() => {
-      process.stdout.write(program.helpInformation());
       const selfTest = stsSelfTest();
-      process.stdout.write(`\n${statusLine(selfTest)}\n`);
+      process.stdout.write(`${statusLine(selfTest)}\n`);
       if (selfTest.failed.length > 0) setExitCode(EXIT.failed);
     });
 

@@ -25,7 +25,7 @@ import {
 } from '../../src-shared/sts/meter-pan.ts';
 import { type BaseDate, requireBaseDate } from '../../src-shared/sts/tid.ts';
 import { appendAudit } from './audit-log.ts';
-import { customerInserter, meterInserter } from './master-data.ts';
+import { customerInserter, isValidPhone, meterInserter } from './master-data.ts';
 import { type OperatorSession, requirePermission } from './operators.ts';
 
 /**
@@ -453,7 +453,7 @@ export function importCustomersCsv(
     const location = plainText(problems, line, 'location', get('location'), { required: false, max: 200 });
     const rawPhone = get('phone');
     const phone = problems.check(line, 'phone', rawPhone, () => {
-      if (rawPhone !== '' && (!/^[0-9 +-]{1,32}$/.test(rawPhone) || !/\d/.test(rawPhone))) {
+      if (!isValidPhone(rawPhone)) {
         throw invalid('A phone number may contain digits, spaces, + and - only (at most 32 characters).');
       }
       return rawPhone;

@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
 import { luhnCheckDigit } from '../../src-shared/sts/meter-pan.ts';
 import type { Role } from '../../src-shared/vending/roles.ts';
+import { openLedger } from '../ledger/database.ts';
+import { createKekFile, kekFromEnvironmentOrFile } from '../security/key-encryption-key.ts';
 import { appendAudit } from './audit-log.ts';
+import { FLOAT_TOP_UP_KIND, moveFloat } from './float.ts';
 import {
   addCustomer,
   addMeter,
@@ -232,12 +235,12 @@ export function seedDemo(sqlite: Database.Database, kek: Buffer, now: Date): { m
     sqlite
       .prepare('UPDATE meter SET pending_krn = 2, pending_base_date = 2014 WHERE pan = ?')
       .run(demoPan(3));
-    sqlite
-      .prepare(
-        "INSERT INTO float_movement (created_at, kind, amount_minor, balance_after_minor, reference) VALUES (?, 'topup', 5000000, 5000000, 'demo opening float')",
-      )
-      .run(now.toISOString());
-    sqlite.prepare('UPDATE outlet SET float_balance_minor = 5000000 WHERE id = 1').run();
+    moveFloat(sqlite, {
+      now,
+      kind: FLOAT_TOP_UP_KIND,
+      amountMinor: 5_000_000,
+      reference: 'demo opening float',
+    });
     appendAudit(
       sqlite,
       {
@@ -251,4 +254,15 @@ export function seedDemo(sqlite: Database.Database, kek: Buffer, now: Date): { m
     );
   })();
   return { meters };
+}
+
+/** A new outlet database in `dataDir` holding the demo data, with a new key-encryption key file unless OPENVEND_KEK is set. */
+export function createDemoOutlet(dataDir: string, now: Date): { meters: string[] } {
+  const ledger = openLedger(dataDir);
+  try {
+    if (!process.env.OPENVEND_KEK) createKekFile(dataDir);
+    return seedDemo(ledger.sqlite, kekFromEnvironmentOrFile(dataDir).load(), now);
+  } finally {
+    ledger.close();
+  }
 }

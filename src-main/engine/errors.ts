@@ -18,7 +18,12 @@ export type EngineErrorCode =
   | 'SHIFT_NOT_OPEN'
   | 'SHIFT_ALREADY_OPEN'
   | 'AUDIT_CHAIN_BROKEN'
-  | 'IMPORT_REJECTED';
+  | 'IMPORT_REJECTED'
+  | 'CUSTOMER_UNKNOWN'
+  | 'OPERATOR_UNKNOWN'
+  | 'OPERATOR_EXISTS'
+  | 'OPERATOR_SELF_CHANGE'
+  | 'ENGINE_START_FAILED';
 
 export class EngineError extends OpenVendError {
   declare readonly code: EngineErrorCode;

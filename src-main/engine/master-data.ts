@@ -26,6 +26,10 @@ import { hashPassword } from './operators.ts';
 
 /** Master data writes. Each one is a single transaction with its audit entry. */
 
+/** A customer's phone: digits, spaces, + and -, at most 32 characters, at least one digit (blank allowed). */
+export const isValidPhone = (phone: string): boolean =>
+  phone === '' || (/^[0-9 +-]{1,32}$/.test(phone) && /\d/.test(phone));
+
 export interface UtilityConfig {
   name: string;
   address: string;

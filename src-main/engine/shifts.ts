@@ -19,7 +19,7 @@ import type { VendEngine } from './vend-engine.ts';
  */
 
 /** Money taken by a sale (negative for a reversal): its signed lines, which equal tender − change for a sale. */
-const TAKEN = 's.charges_minor + s.debt_minor + s.levies_minor + s.vat_minor + s.energy_minor';
+export const TAKEN = 's.charges_minor + s.debt_minor + s.levies_minor + s.vat_minor + s.energy_minor';
 
 const SALE_KIND_TO_TX: Record<string, ShiftTxType> = {
   sale: 'sale',

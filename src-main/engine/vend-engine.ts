@@ -11,12 +11,13 @@ import {
 } from '../../src-shared/sts/tid.ts';
 import type { EncodedToken } from '../../src-shared/sts/token-codec.ts';
 import { groupTokenDigits } from '../../src-shared/sts/token-number.ts';
-import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
+import type { DecodedBlock, TokenPayload } from '../../src-shared/sts/token-payload.ts';
 import { type PriceBreakdown, priceVend, type TariffVersion } from '../../src-shared/vending/pricing.ts';
 import type { Ledger } from '../ledger/database.ts';
 import type { MeterKeyData, SecurityModule } from '../security/security-module.ts';
 import { appendAudit } from './audit-log.ts';
 import { EngineError } from './errors.ts';
+import { moveFloat } from './float.ts';
 import { findMeter, type MeterRow, meterKeyData, pendingKeyData } from './meters.ts';
 import { type OperatorSession, requirePermission } from './operators.ts';
 import { buildReceipt, buildReceiptTime, formatReceiptNo } from './sale-receipt.ts';
@@ -139,6 +140,11 @@ export class VendEngine {
 
   get sqlite(): Database.Database {
     return this.#sqlite;
+  }
+
+  /** Reads a token with a meter key inside the security module (for the token explainer; no key leaves it). */
+  readToken(key: MeterKeyData, digits: string): DecodedBlock {
+    return this.#security.readToken(key, digits);
   }
 
   outlet(): OutletInfo {
@@ -456,17 +462,7 @@ export class VendEngine {
   }
 
   #moveFloat(now: Date, kind: string, amountMinor: number, saleId: number | null, reference: string): number {
-    const { balance } = this.#sqlite
-      .prepare(
-        'UPDATE outlet SET float_balance_minor = float_balance_minor + ? WHERE id = 1 RETURNING float_balance_minor AS balance',
-      )
-      .get(amountMinor) as { balance: number };
-    this.#sqlite
-      .prepare(
-        'INSERT INTO float_movement (created_at, kind, amount_minor, balance_after_minor, sale_id, reference) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(now.toISOString(), kind, amountMinor, balance, saleId, reference);
-    return balance;
+    return moveFloat(this.#sqlite, { now, kind, amountMinor, saleId, reference });
   }
 
   #outbox(now: Date, eventType: string, payload: unknown): void {

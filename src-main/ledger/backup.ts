@@ -39,6 +39,9 @@ export interface BackupResult {
   removed: string[];
 }
 
+/** Pages copied per step: small enough that sales go on between steps, large enough to finish quickly. */
+const BACKUP_PAGES_PER_STEP = 2_000;
+
 /**
  * Online backup with SQLite's backup API (consistent while sales continue), verified with quick_check,
  * then rotation: only the newest `keep` backups stay.
@@ -48,12 +51,18 @@ export async function backupLedger(
   dataDir: string,
   at: Date,
   keep = DEFAULT_BACKUPS_KEPT,
+  onProgress?: (copiedPages: number, totalPages: number) => void,
 ): Promise<BackupResult> {
   const dir = join(dataDir, BACKUP_DIR);
   const path = join(dir, `outlet-${stamp(at)}.db`);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    await sqlite.backup(path);
+    await sqlite.backup(path, {
+      progress: ({ totalPages, remainingPages }) => {
+        onProgress?.(totalPages - remainingPages, totalPages);
+        return BACKUP_PAGES_PER_STEP;
+      },
+    });
     // A backup is one self-contained file: leave WAL mode so no -wal/-shm files are created beside it.
     const copy = new Database(path);
     copy.pragma('journal_mode = DELETE');

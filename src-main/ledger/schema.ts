@@ -279,18 +279,26 @@ export const token = sqliteTable(
   (t) => [
     uniqueIndex('token_meter_tid').on(t.meterId, t.baseDate, t.tid),
     uniqueIndex('token_sale_seq').on(t.saleId, t.seq),
+    // The token explainer finds who a typed token was issued to (not unique: class 1 test tokens repeat).
+    index('token_digits').on(t.digits),
   ],
 );
 
-export const floatMovement = sqliteTable('float_movement', {
-  id: id(),
-  createdAt: createdAt(),
-  kind: text('kind').notNull(),
-  amountMinor: integer('amount_minor').notNull(),
-  balanceAfterMinor: integer('balance_after_minor').notNull(),
-  saleId: integer('sale_id').references(() => sale.id),
-  reference: text('reference').notNull().default(''),
-});
+export const floatMovement = sqliteTable(
+  'float_movement',
+  {
+    id: id(),
+    createdAt: createdAt(),
+    kind: text('kind').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    balanceAfterMinor: integer('balance_after_minor').notNull(),
+    saleId: integer('sale_id').references(() => sale.id),
+    reference: text('reference').notNull().default(''),
+    /** The request id of a top-up entered at the outlet (exactly once per id); null for other movements. */
+    requestId: text('request_id'),
+  },
+  (t) => [uniqueIndex('float_movement_request').on(t.requestId)],
+);
 
 /** Append-only, hash-chained: each entry's hash covers the previous entry's hash. */
 export const auditLog = sqliteTable('audit_log', {

@@ -2,7 +2,7 @@ import type { DecoderKeyAlgorithm, EncryptionAlgorithm, KeyType } from '../../sr
 import type { MeterPan } from '../../src-shared/sts/meter-pan.ts';
 import type { BaseDate } from '../../src-shared/sts/tid.ts';
 import type { EncodedToken } from '../../src-shared/sts/token-codec.ts';
-import type { TokenPayload } from '../../src-shared/sts/token-payload.ts';
+import type { DecodedBlock, TokenPayload } from '../../src-shared/sts/token-payload.ts';
 
 /** Everything a security module needs to know about a meter's key (never the key itself). */
 export interface MeterKeyData {
@@ -39,6 +39,11 @@ export interface SecurityModule {
   issueToken(meter: MeterKeyData, payload: TokenPayload, valueMinor: number, at: Date): EncodedToken;
   /** The key change token set from the meter's present key to `target`, encrypted under the present key. */
   issueKeyChange(meter: MeterKeyData, target: MeterKeyData, rollover: boolean, at: Date): EncodedToken[];
+  /**
+   * Reads a token with the meter's decoder key (to explain it). Throws StsError STS_BAD_CRC when the key is
+   * not the one the token was made with. Key change sections come back with their key words zeroed.
+   */
+  readToken(meter: MeterKeyData, digits: string): DecodedBlock;
   /** The decoder key's check value, for display. */
   decoderKeyCheckValue(meter: MeterKeyData): string;
   authority(): VendingAuthority;

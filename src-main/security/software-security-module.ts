@@ -3,7 +3,8 @@ import { generateKeyChangeTokens } from '../../src-shared/sts/key-change.ts';
 import { decoderKeyCheckValue } from '../../src-shared/sts/key-check-value.ts';
 import type { SecretKey } from '../../src-shared/sts/secret-key.ts';
 import { createTokenCipher } from '../../src-shared/sts/token-cipher.ts';
-import { encodeToken } from '../../src-shared/sts/token-codec.ts';
+import { decodeToken, encodeToken } from '../../src-shared/sts/token-codec.ts';
+import type { DecodedBlock } from '../../src-shared/sts/token-payload.ts';
 import { VendingKeyring } from '../../src-shared/sts/vending-keyring.ts';
 import { SecurityError } from './errors.ts';
 import type { AuthorityStore, MeterKeyData, SecurityModule, VendingAuthority } from './security-module.ts';
@@ -88,6 +89,15 @@ export class SoftwareSecurityModule implements SecurityModule {
       sgc: target.sgc,
       rollover,
     });
+  }
+
+  readToken(meter: MeterKeyData, digits: string): DecodedBlock {
+    const { plain: _plain, ...read } = decodeToken(
+      digits,
+      createTokenCipher(meter.ea, this.#decoderKey(meter)),
+    );
+    // A key change section carries part of the new decoder key: it never leaves the module.
+    return 'keyWord' in read.payload ? { ...read, payload: { ...read.payload, keyWord: 0 } } : read;
   }
 
   decoderKeyCheckValue(meter: MeterKeyData): string {

@@ -4,6 +4,7 @@ import type {
   MethodArgs,
   MethodName,
   MethodResult,
+  PreloadBridge,
 } from '../../src-shared/bridge/contract.ts';
 
 /**
@@ -11,8 +12,6 @@ import type {
  * on `window.openvend`; in browser mode the same envelope goes to the local host over HTTP (the per-start
  * session secret travels in an HttpOnly cookie set when the start URL was opened).
  */
-
-export type PreloadBridge = { [M in MethodName]: (request: BridgeRequest) => Promise<BridgeResponse> };
 
 declare global {
   interface Window {

@@ -436,7 +436,10 @@ export const bridgeContract = {
   'operators.add': method(
     'masterData',
     z.strictObject({
-      username: z.string().trim().min(2).max(60),
+      username: z
+        .string()
+        .trim()
+        .regex(/^[a-z0-9._-]{2,32}$/, '2–32 characters: lower-case letters, digits, dot, dash or underscore'),
       displayName: z.string().trim().min(1).max(120),
       role: roleSchema,
       password: z.string().min(8).max(200),
@@ -540,6 +543,9 @@ export const bridgeErrorSchema = z.strictObject({
 export type BridgeErrorView = z.output<typeof bridgeErrorSchema>;
 
 export type BridgeResponse<R = unknown> = { ok: true; result: R } | { ok: false; error: BridgeErrorView };
+
+/** What the Electron preload exposes as `window.openvend`: one function per method, taking the envelope. */
+export type PreloadBridge = { [M in MethodName]: (request: BridgeRequest) => Promise<BridgeResponse> };
 
 /** The Electron IPC channel of a method: one channel per method, all under one prefix. */
 export const ipcChannel = (name: MethodName) => `openvend:${name}`;

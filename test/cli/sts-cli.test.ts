@@ -36,17 +36,16 @@ describe('openvend --help', () => {
     [['sts', 'decoder-key'], '--reveal'],
     [['sts', 'vectors'], '--json'],
     [['sts', 'kct-campaign'], 'new_base_date'],
-    [['start'], 'embedded defaults'],
+    [['start'], 'browser mode'],
   ])('%j --help documents its options', (args, expected) => {
     const result = runOpenvend([...args, '--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(expected);
   });
 
-  it('npm start path prints the help and a one-line engine status', () => {
-    const result = runOpenvend(['start']);
+  it('status prints a one-line engine status', () => {
+    const result = runOpenvend(['status']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('Usage: openvend');
     expect(result.stdout).toMatch(/STS engine ready .* self-test 2\/2 passed/);
   });
 

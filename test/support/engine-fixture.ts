@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { verifyAuditChain } from '../../src-main/engine/audit-log.ts';
 import { DEMO_OPERATORS, demoPan, seedDemo } from '../../src-main/engine/demo.ts';
+import { FLOAT_TOP_UP_KIND, moveFloat } from '../../src-main/engine/float.ts';
 import { addOperator } from '../../src-main/engine/master-data.ts';
 import { type OpenEngine, openEngine } from '../../src-main/engine/open-engine.ts';
 import { authenticate, type OperatorSession } from '../../src-main/engine/operators.ts';
@@ -277,16 +278,7 @@ function currentFloat(sqlite: Database.Database): number {
 export function topUpFloat(sqlite: Database.Database, amountMinor: number, at: Date): void {
   if (amountMinor === 0) return;
   sqlite.transaction(() => {
-    const { balance } = sqlite
-      .prepare(
-        'UPDATE outlet SET float_balance_minor = float_balance_minor + ? WHERE id = 1 RETURNING float_balance_minor AS balance',
-      )
-      .get(amountMinor) as { balance: number };
-    sqlite
-      .prepare(
-        "INSERT INTO float_movement (created_at, kind, amount_minor, balance_after_minor, reference) VALUES (?, 'topup', ?, ?, 'test fixture top-up')",
-      )
-      .run(at.toISOString(), amountMinor, balance);
+    moveFloat(sqlite, { now: at, kind: FLOAT_TOP_UP_KIND, amountMinor, reference: 'test fixture top-up' });
   })();
 }
 

@@ -53,4 +53,13 @@ export const BUNDLED_MIGRATIONS: readonly BundledMigration[] = [
       'ALTER TABLE `outlet` ADD `receipt_columns` integer DEFAULT 42 NOT NULL;',
     ],
   },
+  {
+    id: '0002_float_request_id_token_digits',
+    sha256: 'a20219c48e9f491eb5432a025c6518828619dcebea31276eb7a8f7f20f067b31',
+    statements: [
+      'ALTER TABLE `float_movement` ADD `request_id` text;',
+      'CREATE UNIQUE INDEX `float_movement_request` ON `float_movement` (`request_id`);',
+      'CREATE INDEX `token_digits` ON `token` (`digits`);',
+    ],
+  },
 ];

@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { buildElectronBundles } from '../host/electron-build.ts';
+import { ensureRendererBuilt } from '../host/renderer-build.ts';
+
+export function registerBuildCommand(program: Command): void {
+  program
+    .command('build')
+    .description(
+      'Build the UI (Vite, into dist/renderer) and the Electron bundles (esbuild, into dist/electron)',
+    )
+    .option('--if-stale', 'only rebuild the UI when its sources changed since the last build')
+    .action(async (options: { ifStale?: boolean }) => {
+      const built = await ensureRendererBuilt({ force: options.ifStale !== true, quiet: true });
+      process.stdout.write(built ? 'UI built in dist/renderer.\n' : 'UI build is current.\n');
+      const bundles = await buildElectronBundles();
+      process.stdout.write(`Electron bundles: ${bundles.length} in dist/electron.\n`);
+    });
+}

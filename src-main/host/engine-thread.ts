@@ -1,0 +1,113 @@
+import { Worker } from 'node:worker_threads';
+import type { BridgeErrorView, BridgeResponse } from '../../src-shared/bridge/contract.ts';
+import { EngineError } from '../engine/errors.ts';
+
+export interface EngineThreadOptions {
+  dataDir: string;
+  host: 'electron' | 'browser';
+  demo: boolean;
+  logLevel?: string;
+}
+
+export type ToEngine = { type: 'call'; id: number; method: string; request: unknown } | { type: 'close' };
+export type FromEngine =
+  | { type: 'ready' }
+  | { type: 'failed'; error: BridgeErrorView }
+  | { type: 'reply'; id: number; response: BridgeResponse }
+  | { type: 'closed' };
+
+/** Anything that answers bridge calls: the engine thread, or an in-process service in tests. */
+export interface BridgeCaller {
+  call(method: string, request: unknown): Promise<BridgeResponse>;
+}
+
+export interface EngineThread extends BridgeCaller {
+  close(): Promise<void>;
+}
+
+const DEV_ENTRY = new URL('./engine-worker.mjs', import.meta.url);
+
+/**
+ * Starts the engine in a worker thread and resolves once the ledger is open (or rejects with the engine's
+ * own error, e.g. a damaged or too-new ledger). Calls are matched to replies by id; if the thread dies, every
+ * waiting call gets a clear error instead of hanging.
+ */
+export function startEngineThread(
+  options: EngineThreadOptions,
+  entry: URL | string = DEV_ENTRY,
+): Promise<EngineThread> {
+  const worker = new Worker(entry, { workerData: options });
+  const waiting = new Map<number, (response: BridgeResponse) => void>();
+  let nextId = 1;
+  let stopped: BridgeErrorView | null = null;
+  let onClosed: (() => void) | null = null;
+
+  const stop = (error: BridgeErrorView) => {
+    stopped ??= error;
+    for (const resolve of waiting.values()) resolve({ ok: false, error: stopped });
+    waiting.clear();
+  };
+
+  return new Promise((resolve, reject) => {
+    worker.on('message', (message: FromEngine) => {
+      switch (message.type) {
+        case 'ready':
+          resolve(thread);
+          break;
+        case 'failed':
+          reject(
+            new EngineError(
+              'ENGINE_START_FAILED',
+              message.error.userMessage,
+              `${message.error.code}: ${message.error.detail}`,
+            ),
+          );
+          break;
+        case 'reply':
+          waiting.get(message.id)?.(message.response);
+          waiting.delete(message.id);
+          break;
+        case 'closed':
+          onClosed?.();
+          break;
+      }
+    });
+    worker.on('error', (error) => {
+      stop({
+        code: 'ENGINE_STOPPED',
+        userMessage: 'The OpenVend engine stopped. Restart OpenVend.',
+        detail: String(error),
+      });
+      reject(error);
+    });
+    worker.on('exit', (code) => {
+      stop({
+        code: 'ENGINE_STOPPED',
+        userMessage: 'The OpenVend engine stopped. Restart OpenVend.',
+        detail: `exit ${code}`,
+      });
+      onClosed?.();
+    });
+
+    const thread: EngineThread = {
+      call(method, request) {
+        if (stopped) return Promise.resolve({ ok: false, error: stopped });
+        const id = nextId++;
+        return new Promise((done) => {
+          waiting.set(id, done);
+          worker.postMessage({ type: 'call', id, method, request } satisfies ToEngine);
+        });
+      },
+      close() {
+        if (stopped) return Promise.resolve();
+        return new Promise<void>((done) => {
+          onClosed = () => {
+            onClosed = null;
+            done();
+          };
+          worker.postMessage({ type: 'close' } satisfies ToEngine);
+        }).then(() => worker.terminate().then(() => undefined));
+      },
+    };
+  });
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file is src-main/host/renderer-build.ts). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const RENDERER_DIST = join(REPO_ROOT, 'dist', 'renderer');
+const STAMP = '.openvend-build.json';
+const INPUTS = ['src-renderer', 'src-shared', 'vite.config.ts', 'package-lock.json'];
+
+function* files(path: string): Generator<string> {
+  if (!existsSync(path)) return;
+  if (statSync(path).isFile()) {
+    yield path;
+    return;
+  }
+  for (const entry of readdirSync(path).sort()) yield* files(join(path, entry));
+}
+
+/** A hash of everything the renderer build reads: a different hash means the build in dist/ is stale. */
+export function rendererSourceHash(root = REPO_ROOT): string {
+  const hash = createHash('sha256');
+  for (const input of INPUTS) {
+    for (const file of files(join(root, input))) {
+      hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
+    }
+  }
+  return hash.digest('hex');
+}
+
+export function rendererBuildIsCurrent(root = REPO_ROOT): boolean {
+  const stamp = join(root, 'dist', 'renderer', STAMP);
+  if (!existsSync(stamp)) return false;
+  try {
+    return (JSON.parse(readFileSync(stamp, 'utf8')) as { hash?: string }).hash === rendererSourceHash(root);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the renderer with Vite when its sources changed since the last build (npm ci builds it once through the
+ * `prepare` script, so a normal start finds it current and starts at once). Returns whether it built.
+ */
+export async function ensureRendererBuilt(
+  options: { force?: boolean; quiet?: boolean } = {},
+): Promise<boolean> {
+  if (!options.force && rendererBuildIsCurrent()) return false;
+  const release = await buildLock();
+  try {
+    // Another process may have built it while this one waited for the lock.
+    if (!options.force && rendererBuildIsCurrent()) return false;
+    const hash = rendererSourceHash();
+    const { build } = await import('vite');
+    await build({ configFile: join(REPO_ROOT, 'vite.config.ts'), logLevel: options.quiet ? 'warn' : 'info' });
+    writeFileSync(
+      join(RENDERER_DIST, STAMP),
+      `${JSON.stringify({ hash, builtAt: new Date().toISOString() })}\n`,
+    );
+    return true;
+  } finally {
+    release();
+  }
+}
+
+const LOCK = join(REPO_ROOT, 'dist', '.renderer-build.lock');
+/** A lock older than this belongs to a build that died. */
+const STALE_LOCK_MS = 5 * 60_000;
+
+/** One build at a time across processes (two starts or test files must not write dist/renderer together). */
+async function buildLock(): Promise<() => void> {
+  mkdirSync(dirname(LOCK), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
