@@ -869,9 +869,20 @@ export class VendEngine {
    */
   reverse(
     session: OperatorSession,
-    request: { requestId: string; receiptNo: number; reason: ReversalReason; note?: string },
+    request: {
+      requestId: string;
+      receiptNo: number;
+      reason: ReversalReason;
+      note?: string;
+      /**
+       * A supervisor approving a cashier's reversal on the spot: the credit note belongs to the cashier's shift
+       * (the refund leaves the cashier's drawer), the approval to the supervisor (permission, audit, receipt).
+       */
+      approvedBy?: OperatorSession;
+    },
   ): SaleResult {
-    requirePermission(session, 'reverse');
+    const approver = request.approvedBy ?? session;
+    requirePermission(approver, 'reverse');
     requireRequestId(request.requestId);
     if (!REVERSAL_REASONS.includes(request.reason)) {
       throw new EngineError(
@@ -880,7 +891,13 @@ export class VendEngine {
         `reason ${JSON.stringify(request.reason)}`,
       );
     }
-    const fingerprint = JSON.stringify(['reverse', request.receiptNo, request.reason, session.id]);
+    const fingerprint = JSON.stringify([
+      'reverse',
+      request.receiptNo,
+      request.reason,
+      session.id,
+      approver.id,
+    ]);
     return this.#exactlyOnce(request.requestId, fingerprint, (): SaleResult => {
       const now = this.#clock();
       const local = this.#local(now);
@@ -978,6 +995,7 @@ export class VendEngine {
         messages: {
           lines: [
             `Reverses receipt ${stored.receipt.header.receiptNo} (${request.reason}${request.note ? `: ${request.note}` : ''}).`,
+            ...(approver.id === session.id ? [] : [`Approved by ${approver.displayName}.`]),
             'Tokens already entered into the meter cannot be recalled.',
           ],
           ...(stored.receipt.messages?.footer ? { footer: stored.receipt.messages.footer } : {}),
@@ -999,6 +1017,7 @@ export class VendEngine {
         reverses: request.receiptNo,
         reason: request.reason,
         refundMinor,
+        approvedBy: approver.username,
       });
       return result;
     });

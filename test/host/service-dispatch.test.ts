@@ -181,3 +181,54 @@ describe('bridge dispatch: every call is checked before the engine sees it', () 
     expect(z.string().parse(done.result?.path)).toContain('backups');
   });
 });
+
+describe('reversal approved by a supervisor on the spot', () => {
+  it('goes on the cashier’s shift, with the approval audited under the supervisor; bad approvals are refused', async () => {
+    now = new Date('2026-03-10T10:00:00Z');
+    const session = await f.login('cashier');
+    const sale = await f.call(
+      'vend.sell',
+      { requestId: 'req-reverse-sale-1', meterNumber: f.fixture.meterNumbers[1]!, tenderMinor: 3000 },
+      session,
+    );
+    const base = { requestId: 'req-reverse-1', receiptNo: sale.receiptNo, reason: 'wrong-meter' as const };
+    const wrong = errorOf(
+      await f.raw('sales.reverse', {
+        session,
+        args: { ...base, supervisor: { username: 'super', password: 'x' } },
+      }),
+    );
+    expect(wrong.code).toBe('AUTH_FAILED');
+    const notSupervisor = errorOf(
+      await f.raw('sales.reverse', {
+        session,
+        args: { ...base, supervisor: { username: 'cashier', password: 'demo-cashier-pass' } },
+      }),
+    );
+    expect(notSupervisor.code).toBe('AUTH_FORBIDDEN');
+
+    // The supervisor has no shift of their own open: the approval still works.
+    const credit = await f.call(
+      'sales.reverse',
+      { ...base, note: 'typed 19 for 91', supervisor: { username: 'super', password: 'demo-super-pass' } },
+      session,
+    );
+    expect(credit.kind).toBe('reversal');
+    expect(credit.receipt.header.operator).toBe('Lerato Cashier');
+    expect(credit.receipt.messages?.lines).toContain('Approved by Sipho Supervisor.');
+    const row = f.running.open.ledger.sqlite
+      .prepare(
+        `SELECT o.username AS operator, sh.operator_id = s.operator_id AS ownShift
+           FROM sale s JOIN operator o ON o.id = s.operator_id JOIN shift sh ON sh.id = s.shift_id
+          WHERE s.receipt_no = ?`,
+      )
+      .get(credit.receiptNo) as { operator: string; ownShift: number };
+    expect(row).toEqual({ operator: 'cashier', ownShift: 1 });
+    const audit = f.running.open.ledger.sqlite
+      .prepare(
+        "SELECT details_json AS d FROM audit_log WHERE action = 'sale.reversal' ORDER BY seq DESC LIMIT 1",
+      )
+      .get() as { d: string };
+    expect(JSON.parse(audit.d)).toMatchObject({ approvedBy: 'super', reverses: sale.receiptNo });
+  });
+});

@@ -1,4 +1,4 @@
-import { authenticate, requirePermission } from '../../engine/operators.ts';
+import { authenticate } from '../../engine/operators.ts';
 import type { HandlerGroup } from '../handler-types.ts';
 
 export const vendHandlers: HandlerGroup<
@@ -11,19 +11,17 @@ export const vendHandlers: HandlerGroup<
     engine.vend(session, { requestId, meterNumber, tenderMinor, payType }),
   'sales.reprint': ({ receiptNo }, { engine, session }) => engine.reprint(session, receiptNo),
   /**
-   * A cashier asks, a supervisor approves on the spot: the supervisor's own credentials are checked (and
-   * count towards their lockout), and the reversal is made and audited under the supervisor's name.
+   * A cashier asks, a supervisor approves on the spot: the supervisor's own credentials are checked (and count
+   * towards their lockout); the credit note goes on the cashier's shift, the approval on the supervisor's name.
    */
   'sales.reverse': ({ requestId, receiptNo, reason, note, supervisor }, { engine, sqlite, session, now }) => {
     const approver = authenticate(sqlite, supervisor.username, supervisor.password, now);
-    requirePermission(approver, 'reverse');
-    const requestedBy = approver.id === session.id ? '' : `requested by ${session.username}`;
-    const fullNote = [note, requestedBy].filter(Boolean).join('; ');
-    return engine.reverse(approver, {
+    return engine.reverse(session, {
       requestId,
       receiptNo,
       reason,
-      ...(fullNote ? { note: fullNote } : {}),
+      approvedBy: approver,
+      ...(note ? { note } : {}),
     });
   },
 };

@@ -1,0 +1,43 @@
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../app/app-info.ts';
+import { formatTime } from '../app/locale.ts';
+import { useStatus } from './use-status.ts';
+
+/** Always at the bottom: operator and role, shift, float (low-float warning), sync state and queue. */
+export function StatusBar() {
+  const { t } = useTranslation('common');
+  const { money, locale, timeZone } = useFormat();
+  const { data: status, isError } = useStatus({ poll: true });
+  return (
+    <section className="ov-statusbar" aria-label={t('status.label')}>
+      {status ? (
+        <>
+          <span className="ov-statusbar__item">
+            <span className="ov-statusbar__label">{t('status.operator')}</span> {status.operator.displayName}{' '}
+            ({t(`role.${status.operator.role}`)})
+          </span>
+          <span className="ov-statusbar__item">
+            <span className="ov-statusbar__label">{t('status.shift')}</span>{' '}
+            {status.shift
+              ? t('status.shiftOpenSince', { time: formatTime(status.shift.openedAt, locale, timeZone) })
+              : t('status.noShift')}
+          </span>
+          <span className={`ov-statusbar__item${status.lowFloat ? ' ov-statusbar__item--warning' : ''}`}>
+            <span className="ov-statusbar__label">{t('status.float')}</span> {money(status.floatBalanceMinor)}
+            {status.lowFloat ? <strong className="ov-statusbar__flag">{t('status.lowFloat')}</strong> : null}
+          </span>
+          <span
+            className={`ov-statusbar__item${status.sync.state === 'offline' ? ' ov-statusbar__item--warning' : ''}`}
+          >
+            <span className="ov-statusbar__label">{t('status.sync')}</span>{' '}
+            {t(`sync.state.${status.sync.state}`)}
+            {' · '}
+            {t('status.waitingToSync', { count: status.sync.pendingSales })}
+          </span>
+        </>
+      ) : (
+        <span className="ov-statusbar__item">{isError ? t('status.unavailable') : t('status.loading')}</span>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,92 @@
+import { type RefObject, useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Button, ErrorNotice, TextField } from '../../components/index.ts';
+import { checkMeterInput } from './meter-input.ts';
+
+export interface MeterStepProps {
+  value: string;
+  onChange: (text: string) => void;
+  onSubmit: () => void;
+  /** Enter pressed on an incomplete number: show why instead of looking it up. */
+  submitted: boolean;
+  pending: boolean;
+  error: unknown;
+  inputRef: RefObject<HTMLInputElement | null>;
+  active: boolean;
+}
+
+/** Step 1: the meter number, checked digit by digit as it is typed or scanned. */
+export function MeterStep({
+  value,
+  onChange,
+  onSubmit,
+  submitted,
+  pending,
+  error,
+  inputRef,
+  active,
+}: MeterStepProps) {
+  const { t } = useTranslation('vend');
+  const state = checkMeterInput(value);
+
+  useEffect(() => {
+    if (active) inputRef.current?.focus();
+  }, [active, inputRef]);
+
+  let description: string | null = null;
+  let errorMessage: string | null = null;
+  switch (state.kind) {
+    case 'empty':
+      description = t('meter.hint');
+      if (submitted) errorMessage = t('meter.required');
+      break;
+    case 'not-digits':
+      errorMessage = t('meter.digitsOnly');
+      break;
+    case 'too-long':
+      errorMessage = t('meter.tooLong', { count: state.digits.length });
+      break;
+    case 'incomplete':
+      description = t('meter.typed', { count: state.digits.length });
+      if (submitted) errorMessage = t('meter.incomplete', { count: state.digits.length });
+      break;
+    case 'bad-check-digit':
+      errorMessage = t('meter.badCheckDigit', { expected: state.expected });
+      break;
+    case 'valid':
+      description = t('meter.checkDigitOk');
+      break;
+  }
+
+  return (
+    <section className="ov-panel ov-vend-meter" aria-label={t('meter.title')}>
+      <form
+        className="ov-vend-meter__form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          onSubmit();
+        }}
+      >
+        <TextField
+          label={t('meter.label')}
+          value={value}
+          onChange={onChange}
+          inputRef={inputRef}
+          inputClassName="ov-input--large ov-input--mono"
+          inputMode="numeric"
+          autoComplete="off"
+          autoFocus
+          name="meterNumber"
+          description={description}
+          errorMessage={errorMessage}
+          className={state.kind === 'valid' ? 'ov-field--valid' : undefined}
+        />
+        <Button type="submit" variant="primary" size="large" isPending={pending} shortcut="Enter">
+          {pending ? t('meter.finding') : t('meter.find')}
+        </Button>
+      </form>
+      <ErrorNotice error={error} title={t('meter.lookupFailed')} values={{ meter: value.trim() }} />
+    </section>
+  );
+}
