@@ -8,10 +8,12 @@ import { defineConfig } from 'vite';
  */
 const repoRoot = fileURLToPath(new URL('.', import.meta.url));
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   root: fileURLToPath(new URL('./src-renderer', import.meta.url)),
   base: '/',
   plugins: [react()],
+  // A build started from a process with NODE_ENV=test (vitest, the e2e setup) must still ship production React.
+  define: { 'process.env.NODE_ENV': JSON.stringify(mode === 'production' ? 'production' : 'development') },
   build: {
     outDir: fileURLToPath(new URL('./dist/renderer', import.meta.url)),
     emptyOutDir: true,
@@ -32,4 +34,4 @@ export default defineConfig({
     },
   },
   server: { fs: { allow: [repoRoot] } },
-});
+}));

@@ -8,6 +8,7 @@ import { registerBuildCommand } from './build-command.ts';
 import { registerImportCommands } from './import-commands.ts';
 import { EXIT, reportError } from './io.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
+import { registerServerCommands } from './server-commands.ts';
 import { registerStartCommand } from './start-command.ts';
 import { registerStsCommands } from './sts-commands.ts';
 
@@ -43,6 +44,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerLedgerCommands(program, setExitCode);
   registerStsCommands(program, setExitCode);
   registerImportCommands(program, setExitCode);
+  registerServerCommands(program, setExitCode);
   return program;
 }
 

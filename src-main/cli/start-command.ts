@@ -21,6 +21,7 @@ interface StartOptions {
   tlsCert?: string;
   tlsKey?: string;
   retryElectron?: boolean;
+  simulateDevices?: boolean;
 }
 
 /** The default browser-mode port; when it is taken, a free one is used and printed. */
@@ -60,6 +61,7 @@ export function registerStartCommand(program: Command, setExitCode: (code: numbe
     .option('--tls-cert <file>', 'TLS certificate (PEM) for serving other computers')
     .option('--tls-key <file>', 'TLS private key (PEM) for serving other computers')
     .option('--retry-electron', 'try again to fetch the Electron runtime after an earlier failure')
+    .option('--simulate-devices', 'use simulated receipt printer and card devices (demos, training, tests)')
     .action(async (options: StartOptions) => {
       const selfTest = stsSelfTest();
       if (selfTest.failed.length > 0) {
@@ -92,9 +94,14 @@ export function registerStartCommand(program: Command, setExitCode: (code: numbe
           await ensureRendererBuilt({ quiet: true });
           await buildElectronBundles();
           say('Starting the OpenVend desktop app…');
-          const child = spawn(electron.binary, [join(ELECTRON_DIST, 'main.cjs')], {
+          const child = spawn(electron.binary, [join(ELECTRON_DIST, 'main.mjs')], {
             stdio: 'inherit',
-            env: { ...process.env, OPENVEND_DATA_DIR: dataDir, OPENVEND_DEMO: demo ? '1' : '' },
+            env: {
+              ...process.env,
+              OPENVEND_DATA_DIR: dataDir,
+              OPENVEND_DEMO: demo ? '1' : '',
+              OPENVEND_SIMULATE_DEVICES: options.simulateDevices ? '1' : '',
+            },
           });
           await new Promise<void>((resolve) =>
             child.on('exit', (code) => {
@@ -107,16 +114,20 @@ export function registerStartCommand(program: Command, setExitCode: (code: numbe
         say(`Browser mode: ${electron.reason}.`);
       }
 
+      const simulateDevices = options.simulateDevices === true;
+      if (simulateDevices)
+        say('Simulated devices: receipt printer, magnetic card encoder and IC card reader.');
       const started = await startBrowserMode({
         dataDir,
         demo,
+        simulateDevices,
         port: parsePort(options.port),
         hostname: options.listen,
         ...(options.tlsCert && options.tlsKey ? { tls: { cert: options.tlsCert, key: options.tlsKey } } : {}),
       }).catch(async (error: unknown) => {
         if ((error as { code?: string }).code !== 'EADDRINUSE' || options.port === '0') throw error;
         say(`Port ${options.port} is taken: using a free port.`);
-        return startBrowserMode({ dataDir, demo, port: 0, hostname: options.listen });
+        return startBrowserMode({ dataDir, demo, simulateDevices, port: 0, hostname: options.listen });
       });
       say(`OpenVend is running. Open this address in a browser on this computer: ${started.host.pairUrl}`);
       say(demo ? 'Stop with Ctrl+C (the demo outlet is deleted then).' : 'Stop with Ctrl+C.');

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { startEngineThread } from '../host/engine-thread.ts';
 import { createLogger } from '../host/logger.ts';
@@ -15,10 +16,10 @@ import {
 
 /**
  * The desktop shell (thin: everything it calls is tested in plain Node). Bundled by esbuild into
- * dist/electron/main.cjs next to preload.cjs, engine-worker.cjs and the renderer build in dist/renderer.
+ * dist/electron/main.mjs next to preload.cjs, engine-worker.mjs and the renderer build in dist/renderer.
  */
 const log = createLogger();
-const here = __dirname;
+const here = fileURLToPath(new URL('.', import.meta.url));
 const rendererDir = join(here, '..', 'renderer');
 
 if (!app.requestSingleInstanceLock()) {
@@ -43,7 +44,7 @@ async function start() {
       host: 'electron',
       demo: process.env.OPENVEND_DEMO === '1',
     },
-    join(here, 'engine-worker.cjs'),
+    join(here, 'engine-worker.mjs'),
   );
   registerBridgeHandlers(ipcMain, engine, log);
 

@@ -10,6 +10,7 @@ export interface BrowserModeOptions {
   tls?: { cert: string; key: string };
   secret?: string;
   logLevel?: string;
+  simulateDevices?: boolean;
 }
 
 export interface BrowserMode {
@@ -26,6 +27,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
       host: 'browser',
       demo: options.demo,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.simulateDevices ? { simulateDevices: true } : {}),
     }),
     ensureRendererBuilt({ quiet: true }),
   ]);

@@ -7,6 +7,8 @@ export interface EngineThreadOptions {
   host: 'electron' | 'browser';
   demo: boolean;
   logLevel?: string;
+  /** Wire the simulated printer and card devices into the engine (`--simulate-devices`). */
+  simulateDevices?: boolean;
 }
 
 export type ToEngine = { type: 'call'; id: number; method: string; request: unknown } | { type: 'close' };

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,8 +54,7 @@ export async function ensureRendererBuilt(
     // Another process may have built it while this one waited for the lock.
     if (!options.force && rendererBuildIsCurrent()) return false;
     const hash = rendererSourceHash();
-    const { build } = await import('vite');
-    await build({ configFile: join(REPO_ROOT, 'vite.config.ts'), logLevel: options.quiet ? 'warn' : 'info' });
+    await viteBuild(options.quiet === true);
     writeFileSync(
       join(RENDERER_DIST, STAMP),
       `${JSON.stringify({ hash, builtAt: new Date().toISOString() })}\n`,
@@ -62,6 +63,38 @@ export async function ensureRendererBuilt(
   } finally {
     release();
   }
+}
+
+/**
+ * Vite runs in its own process with NODE_ENV=production: a build started from a test process (NODE_ENV=test)
+ * would otherwise compile JSX for React's development runtime and ship a blank page.
+ */
+function viteBuild(quiet: boolean): Promise<void> {
+  const vite = join(
+    dirname(createRequire(join(REPO_ROOT, 'package.json')).resolve('vite/package.json')),
+    'bin',
+    'vite.js',
+  );
+  const args = [
+    vite,
+    'build',
+    '--config',
+    join(REPO_ROOT, 'vite.config.ts'),
+    ...(quiet ? ['--logLevel', 'warn'] : []),
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`vite build failed (exit ${code}); run "npm run build" to see why`)),
+    );
+  });
 }
 
 const LOCK = join(REPO_ROOT, 'dist', '.renderer-build.lock');

@@ -314,12 +314,93 @@ export const auditLog = sqliteTable('audit_log', {
 });
 
 /** Events waiting for the sync server (sync issue), written in the same transaction as the fact they describe. */
-export const outbox = sqliteTable('outbox', {
-  seq: integer('seq').primaryKey({ autoIncrement: true }),
-  createdAt: createdAt(),
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    createdAt: createdAt(),
+    eventType: text('event_type').notNull(),
+    payloadJson: text('payload_json').notNull(),
+    /** When the server acknowledged the event's batch; null while it waits. */
+    sentAt: text('sent_at'),
+    /** The sealed sync batch (sync_batch.id) this event belongs to; null until sealed. Never edited once sealed. */
+    batchId: integer('batch_id'),
+  },
+  // The sealer and the status bar read only the unsent rows.
+  (t) => [index('outbox_pending').on(t.sentAt, t.batchId)],
+);
+
+/** Singleton: this outlet's enrollment with the sync server. The device's Ed25519 private key is sealed under the KEK. */
+export const syncIdentity = sqliteTable('sync_identity', {
+  id: integer('id').primaryKey(),
+  serverUrl: text('server_url').notNull(),
+  deviceId: text('device_id').notNull(),
+  outletCode: text('outlet_code').notNull(),
+  /** The server's TLS certificate (PEM) pinned at enrollment and its SHA-256 fingerprint; null over plain HTTP. */
+  serverCertificatePem: text('server_certificate_pem'),
+  serverFingerprint: text('server_fingerprint'),
+  /** Raw Ed25519 public key, base64url. */
+  publicKey: text('public_key').notNull(),
+  /** PKCS#8 private key, AES-256-GCM under the KEK (iv ‖ tag ‖ ciphertext). Never stored in clear. */
+  privateKeySealed: blob('private_key_sealed', { mode: 'buffer' }).notNull(),
+  enrolledAt: text('enrolled_at').notNull(),
+});
+
+/** Singleton: what the sync client last saw (shown in the status bar and by `openvend sync status`). */
+export const syncState = sqliteTable('sync_state', {
+  id: integer('id').primaryKey(),
+  lastAttemptAt: text('last_attempt_at'),
+  lastSuccessAt: text('last_success_at'),
+  lastErrorCode: text('last_error_code'),
+  lastErrorMessage: text('last_error_message'),
+  /** Consecutive failed attempts (drives the backoff); 0 after a success. */
+  failures: integer('failures').notNull().default(0),
+  /** A refusal that retrying cannot fix (revoked, quarantined, version): uploads stop until it is cleared. */
+  haltedCode: text('halted_code'),
+});
+
+/**
+ * Sealed upload batches, numbered 1, 2, 3… per device and hash-chained. The events themselves stay in the
+ * outbox (batch_id); the batch body is rebuilt from them, so an edit after sealing changes the hash.
+ */
+export const syncBatch = sqliteTable(
+  'sync_batch',
+  {
+    id: id(),
+    deviceId: text('device_id').notNull(),
+    seq: integer('seq').notNull(),
+    firstEventSeq: integer('first_event_seq').notNull(),
+    lastEventSeq: integer('last_event_seq').notNull(),
+    eventCount: integer('event_count').notNull(),
+    protocolVersion: integer('protocol_version').notNull(),
+    schemaVersion: integer('schema_version').notNull(),
+    appVersion: text('app_version').notNull(),
+    sealedAt: text('sealed_at').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull().unique(),
+    signature: text('signature').notNull(),
+    /** 'applied' | 'duplicate' | 'rejected' | 'abandoned' (device replaced before it was sent); null until answered. */
+    ackStatus: text('ack_status'),
+    ackedAt: text('acked_at'),
+  },
+  (t) => [uniqueIndex('sync_batch_device_seq').on(t.deviceId, t.seq)],
+);
+
+/** Events the server refused: kept here for the supervisor, never dropped (the outbox row stays too). */
+export const syncQuarantine = sqliteTable('sync_quarantine', {
+  id: id(),
+  outboxSeq: integer('outbox_seq')
+    .notNull()
+    .unique()
+    .references(() => outbox.seq),
+  batchId: integer('batch_id')
+    .notNull()
+    .references(() => syncBatch.id),
   eventType: text('event_type').notNull(),
-  payloadJson: text('payload_json').notNull(),
-  sentAt: text('sent_at'),
+  reasonCode: text('reason_code').notNull(),
+  reasonMessage: text('reason_message').notNull(),
+  quarantinedAt: text('quarantined_at').notNull(),
+  resolvedAt: text('resolved_at'),
 });
 
 /** Gapless per-outlet counters (receipt numbers, Z numbers), advanced inside the transaction that uses them. */
@@ -327,3 +408,41 @@ export const counter = sqliteTable('counter', {
   name: text('name').primaryKey(),
   value: integer('value').notNull(),
 });
+
+/** Device settings of this outlet, one row per role (receipt printer, card encoders, card reader). */
+export const deviceConfig = sqliteTable('device_config', {
+  role: text('role').primaryKey(),
+  /** Connection and driver settings (src-shared/bridge/device-schemas.ts); never holds a secret. */
+  configJson: text('config_json').notNull(),
+  /** The IC-card PSC, AES-256-GCM under the key-encryption key (never stored in clear). */
+  secretSealed: blob('secret_sealed', { mode: 'buffer' }),
+  updatedAt: text('updated_at').notNull(),
+  updatedBy: integer('updated_by').references(() => operator.id),
+});
+
+/**
+ * Every print and card write of a committed sale, and test prints: queued → sent → confirmed / verified, or failed.
+ * Rows are the honest record of what a device did; a reprint or a rewrite is a new row, never a retry of an old one.
+ */
+export const carrierJob = sqliteTable(
+  'carrier_job',
+  {
+    id: id(),
+    jobId: text('job_id').notNull().unique(),
+    /** null for a test print. */
+    receiptNo: integer('receipt_no'),
+    /** 'receipt' | 'magnetic-card' | 'ic-card' | 'test-print'. */
+    carrier: text('carrier').notNull(),
+    copy: integer('copy', { mode: 'boolean' }).notNull().default(false),
+    state: text('state').notNull(),
+    device: text('device').notNull(),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    operatorId: integer('operator_id')
+      .notNull()
+      .references(() => operator.id),
+    createdAt: createdAt(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('carrier_job_receipt').on(t.receiptNo, t.carrier)],
+);

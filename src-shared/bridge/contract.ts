@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { PERMISSIONS, ROLES } from '../vending/roles.ts';
 import {
+  cardWriteResultSchema,
+  carrierJobSchema,
+  deviceCandidatesSchema,
+  deviceConfigSchema,
+  deviceRoleSchema,
+  deviceStatusSchema,
+  deviceViewSchema,
+  printResultSchema,
+  pscHexSchema,
+} from './device-schemas.ts';
+import {
   importResultSchema,
   meterConfirmationSchema,
   priceBreakdownSchema,
@@ -53,6 +64,8 @@ const syncStatus = z.strictObject({
   pendingSales: z.number().int().nonnegative(),
   oldestPendingAt: z.string().nullable(),
   lastSuccessAt: z.string().nullable(),
+  /** Events the server refused, kept in the outlet's quarantine for the supervisor. */
+  quarantinedEvents: z.number().int().nonnegative(),
 });
 
 const pagedQuery = z.strictObject({ query: z.string().trim().max(100).default(''), limit, offset });
@@ -501,6 +514,71 @@ export const bridgeContract = {
     empty,
     z.strictObject({ ok: z.boolean(), entries: z.number().int(), problems: z.array(z.string()) }),
     'Checks the hash chain of the audit trail',
+  ),
+
+  // Devices (receipt printer, magnetic and IC card encoders, card reader). Printing and card writing are separate,
+  // repeatable steps on a committed sale; nothing is re-sent by itself. See src-main/devices/README.md.
+  'devices.list': method(
+    'session',
+    empty,
+    z.strictObject({
+      devices: z.array(deviceViewSchema),
+      candidates: deviceCandidatesSchema,
+      simulated: z.boolean(),
+    }),
+    'Configured devices per role with their connection state, and the devices found on this computer',
+  ),
+  'devices.configure': method(
+    'masterData',
+    z.strictObject({ config: deviceConfigSchema, psc: pscHexSchema.optional() }),
+    deviceViewSchema,
+    'Sets the device of a role (identified by VID/PID/serial, address or reader name); audited',
+  ),
+  'devices.remove': method(
+    'masterData',
+    z.strictObject({ role: deviceRoleSchema }),
+    ok,
+    'Removes the device of a role; audited',
+  ),
+  'devices.status': method(
+    'session',
+    z.strictObject({ role: deviceRoleSchema.optional() }),
+    z.strictObject({ statuses: z.array(deviceStatusSchema) }),
+    'Live status: connected, paper, cover, and the card operation in progress',
+  ),
+  'devices.testPrint': method('session', empty, printResultSchema, 'Prints a test page'),
+  'devices.jobs': method(
+    'session',
+    z.strictObject({ receiptNo: z.number().int().positive() }),
+    z.strictObject({ jobs: z.array(carrierJobSchema) }),
+    'Prints and card writes of a sale, oldest first, with their outcome',
+  ),
+  'receipt.print': method(
+    'session',
+    z.strictObject({ receiptNo: z.number().int().positive(), copy: z.boolean().default(false) }),
+    printResultSchema,
+    'Prints the receipt of a committed sale; a reprint is an explicit copy, marked COPY (audited)',
+  ),
+  'card.write': method(
+    'session',
+    z.strictObject({
+      receiptNo: z.number().int().positive(),
+      carrier: z.enum(['magnetic', 'ic']).optional(),
+    }),
+    cardWriteResultSchema,
+    "Writes a sale's tokens to the customer's card and reads them back before it counts",
+  ),
+  'card.read': method(
+    'session',
+    empty,
+    z.strictObject({ meterNo: z.string() }),
+    'Identifies a meter from its card (waits for a swipe; card.cancel stops the wait)',
+  ),
+  'card.cancel': method(
+    'session',
+    empty,
+    z.strictObject({ cancelled: z.boolean() }),
+    'Cancels the card read or write that is waiting for a swipe or a card',
   ),
 } as const;
 

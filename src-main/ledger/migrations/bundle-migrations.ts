@@ -12,12 +12,13 @@ export interface BundledMigration {
   statements: string[];
 }
 
-export function readMigrationFolder(): BundledMigration[] {
-  const journal = JSON.parse(readFileSync(new URL('meta/_journal.json', SQL_DIR), 'utf8')) as {
+/** `sqlDir`: a drizzle-kit output folder (the sync server bundles its PostgreSQL folder with this too). */
+export function readMigrationFolder(sqlDir: URL = SQL_DIR): BundledMigration[] {
+  const journal = JSON.parse(readFileSync(new URL('meta/_journal.json', sqlDir), 'utf8')) as {
     entries: Array<{ tag: string }>;
   };
   return journal.entries.map(({ tag }) => {
-    const sqlText = readFileSync(new URL(`${tag}.sql`, SQL_DIR), 'utf8');
+    const sqlText = readFileSync(new URL(`${tag}.sql`, sqlDir), 'utf8');
     return {
       id: tag,
       sha256: createHash('sha256').update(sqlText).digest('hex'),

@@ -62,4 +62,29 @@ export const BUNDLED_MIGRATIONS: readonly BundledMigration[] = [
       'CREATE INDEX `token_digits` ON `token` (`digits`);',
     ],
   },
+  {
+    id: '0003_sync_outlet',
+    sha256: 'b0a4868e47e72a9b0e30fcba4e42ce296d394ae3ce9d0585ee96e9ad7f1f0308',
+    statements: [
+      'CREATE TABLE `sync_batch` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`device_id` text NOT NULL,\n\t`seq` integer NOT NULL,\n\t`first_event_seq` integer NOT NULL,\n\t`last_event_seq` integer NOT NULL,\n\t`event_count` integer NOT NULL,\n\t`protocol_version` integer NOT NULL,\n\t`schema_version` integer NOT NULL,\n\t`app_version` text NOT NULL,\n\t`sealed_at` text NOT NULL,\n\t`prev_hash` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`signature` text NOT NULL,\n\t`ack_status` text,\n\t`acked_at` text\n);',
+      'CREATE UNIQUE INDEX `sync_batch_hash_unique` ON `sync_batch` (`hash`);',
+      'CREATE UNIQUE INDEX `sync_batch_device_seq` ON `sync_batch` (`device_id`,`seq`);',
+      'CREATE TABLE `sync_identity` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`server_url` text NOT NULL,\n\t`device_id` text NOT NULL,\n\t`outlet_code` text NOT NULL,\n\t`server_certificate_pem` text,\n\t`server_fingerprint` text,\n\t`public_key` text NOT NULL,\n\t`private_key_sealed` blob NOT NULL,\n\t`enrolled_at` text NOT NULL\n);',
+      'CREATE TABLE `sync_quarantine` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`outbox_seq` integer NOT NULL,\n\t`batch_id` integer NOT NULL,\n\t`event_type` text NOT NULL,\n\t`reason_code` text NOT NULL,\n\t`reason_message` text NOT NULL,\n\t`quarantined_at` text NOT NULL,\n\t`resolved_at` text,\n\tFOREIGN KEY (`outbox_seq`) REFERENCES `outbox`(`seq`) ON UPDATE no action ON DELETE no action,\n\tFOREIGN KEY (`batch_id`) REFERENCES `sync_batch`(`id`) ON UPDATE no action ON DELETE no action\n);',
+      'CREATE UNIQUE INDEX `sync_quarantine_outbox_seq_unique` ON `sync_quarantine` (`outbox_seq`);',
+      'CREATE TABLE `sync_state` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`last_attempt_at` text,\n\t`last_success_at` text,\n\t`last_error_code` text,\n\t`last_error_message` text,\n\t`failures` integer DEFAULT 0 NOT NULL,\n\t`halted_code` text\n);',
+      'ALTER TABLE `outbox` ADD `batch_id` integer;',
+      'CREATE INDEX `outbox_pending` ON `outbox` (`sent_at`,`batch_id`);',
+    ],
+  },
+  {
+    id: '0004_devices',
+    sha256: 'a3bf7acdaa0cfffaf3d1b110494c337db206f4b464fae957052791f7c7ac74b6',
+    statements: [
+      'CREATE TABLE `carrier_job` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`job_id` text NOT NULL,\n\t`receipt_no` integer,\n\t`carrier` text NOT NULL,\n\t`copy` integer DEFAULT false NOT NULL,\n\t`state` text NOT NULL,\n\t`device` text NOT NULL,\n\t`error_code` text,\n\t`error_message` text,\n\t`operator_id` integer NOT NULL,\n\t`created_at` text NOT NULL,\n\t`updated_at` text NOT NULL,\n\tFOREIGN KEY (`operator_id`) REFERENCES `operator`(`id`) ON UPDATE no action ON DELETE no action\n);',
+      'CREATE UNIQUE INDEX `carrier_job_job_id_unique` ON `carrier_job` (`job_id`);',
+      'CREATE INDEX `carrier_job_receipt` ON `carrier_job` (`receipt_no`,`carrier`);',
+      'CREATE TABLE `device_config` (\n\t`role` text PRIMARY KEY NOT NULL,\n\t`config_json` text NOT NULL,\n\t`secret_sealed` blob,\n\t`updated_at` text NOT NULL,\n\t`updated_by` integer,\n\tFOREIGN KEY (`updated_by`) REFERENCES `operator`(`id`) ON UPDATE no action ON DELETE no action\n);',
+    ],
+  },
 ];

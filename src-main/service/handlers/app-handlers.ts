@@ -2,6 +2,7 @@ import { LANGUAGES, type Language } from '../../../src-shared/bridge/contract.ts
 import { permissionsOf } from '../../../src-shared/vending/roles.ts';
 import { APP_VERSION } from '../../app-version.ts';
 import { authenticate } from '../../engine/operators.ts';
+import { readSyncStatus } from '../../sync/sync-state.ts';
 import type { HandlerGroup } from '../handler-types.ts';
 
 /** Quick amounts on the vend screen, in major units (scaled by the currency's decimals). */
@@ -77,22 +78,22 @@ export const appHandlers: HandlerGroup<
       )
       .get(session.id) as { shiftId: number; openedAt: string } | undefined;
     const outlet = engine.outlet();
-    const queue = sqlite
-      .prepare(
-        `SELECT count(*) AS pendingEvents,
-                coalesce(sum(event_type LIKE 'sale.%'), 0) AS pendingSales,
-                min(created_at) AS oldestPendingAt
-           FROM outbox WHERE sent_at IS NULL`,
-      )
-      .get() as { pendingEvents: number; pendingSales: number; oldestPendingAt: string | null };
+    const sync = readSyncStatus(sqlite);
     return {
       operator: { ...session, language: isLanguage(language) ? language : null },
       shift: shift ?? null,
       floatBalanceMinor: outlet.floatBalanceMinor,
       lowFloatThresholdMinor: outlet.lowFloatThresholdMinor,
       lowFloat: outlet.floatBalanceMinor < outlet.lowFloatThresholdMinor,
-      // The sync client arrives with the sync-server issue; until an outlet is enrolled nothing is sent.
-      sync: { state: 'not-configured', lastSuccessAt: null, ...queue },
+      // Written by the sync client (engine thread) in the ledger; 'not-configured' until the outlet is enrolled.
+      sync: {
+        state: sync.state,
+        pendingEvents: sync.pendingEvents,
+        pendingSales: sync.pendingSales,
+        oldestPendingAt: sync.oldestPendingAt,
+        lastSuccessAt: sync.lastSuccessAt,
+        quarantinedEvents: sync.quarantinedEvents,
+      },
     };
   },
 };

@@ -1,6 +1,7 @@
 import type { Handlers } from '../handler-types.ts';
 import { adminHandlers } from './admin-handlers.ts';
 import { appHandlers } from './app-handlers.ts';
+import { deviceHandlers } from './device-handlers.ts';
 import { engineeringHandlers } from './engineering-handlers.ts';
 import { historyHandlers } from './history-handlers.ts';
 import { maintenanceHandlers } from './maintenance-handlers.ts';
@@ -15,6 +16,7 @@ const groups = [
   engineeringHandlers,
   adminHandlers,
   maintenanceHandlers,
+  deviceHandlers,
 ];
 
 /** Merges the domain handler groups; a method handled twice is a programming error caught at start. */
@@ -39,5 +41,6 @@ type Covered = typeof appHandlers &
   typeof historyHandlers &
   typeof engineeringHandlers &
   typeof adminHandlers &
-  typeof maintenanceHandlers;
+  typeof maintenanceHandlers &
+  typeof deviceHandlers;
 export const handlersCoverContract: Covered extends Handlers ? true : never = true;

@@ -127,8 +127,9 @@ interface PendingTopUp {
 }
 
 /**
- * A top-up paid to the utility. The amount is shown in a confirmation before it is recorded; the request id is
- * made when the confirmation opens and kept for retries, so a lost answer never records the money twice.
+ * A top-up paid to the utility. The amount is shown in a confirmation before it is recorded. The request id is
+ * made when the confirmation opens and kept for retries of the same amount and reference until one succeeds, so
+ * a lost answer never records the money twice.
  */
 function TopUpForm() {
   const { t } = useTranslation('admin');
@@ -138,11 +139,14 @@ function TopUpForm() {
   const [reference, setReference] = useState('');
   const [tried, setTried] = useState(false);
   const [pending, setPending] = useState<PendingTopUp | null>(null);
+  /** The last top-up sent without a success answer: asking again for the same one reuses its request id. */
+  const [unanswered, setUnanswered] = useState<PendingTopUp | null>(null);
   const [recorded, setRecorded] = useState<{ amountMinor: number; balanceMinor: number } | null>(null);
   const topUp = useBridgeMutation('float.topUp', {
     onSuccess: (result, args) => {
       setRecorded({ amountMinor: args.amountMinor, balanceMinor: result.balanceMinor });
       setPending(null);
+      setUnanswered(null);
       setAmount('');
       setReference('');
       setTried(false);
@@ -160,11 +164,18 @@ function TopUpForm() {
     if (!check.ok || referenceMissing) return;
     setRecorded(null);
     topUp.reset();
-    setPending({ requestId: newRequestId(), amountMinor: check.minor, reference: reference.trim() });
+    const same = unanswered?.amountMinor === check.minor && unanswered.reference === reference.trim();
+    setPending({
+      requestId: same && unanswered ? unanswered.requestId : newRequestId(),
+      amountMinor: check.minor,
+      reference: reference.trim(),
+    });
   };
 
   const confirm = () => {
-    if (pending && !topUp.isPending) topUp.mutate(pending);
+    if (!pending || topUp.isPending) return;
+    setUnanswered(pending);
+    topUp.mutate(pending);
   };
 
   return (

@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { type ChangeEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
+import { FileTrigger } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import type { ImportResult } from '../../../src-shared/bridge/domain-schemas.ts';
 import { bridgeQueryKey, useBridgeMutation } from '../../app/bridge-context.tsx';
@@ -47,16 +48,15 @@ export function ImportTab() {
     onSuccess: (result) => {
       if (result.dryRun || result.imported === 0) return;
       void queryClient.invalidateQueries({
-        queryKey: bridgeQueryKey(kind === 'meters' ? 'meters.list' : 'customers.list'),
+        queryKey: bridgeQueryKey(result.kind === 'meters' ? 'meters.list' : 'customers.list'),
       });
     },
   });
 
-  const pick = async (event: ChangeEvent<HTMLInputElement>) => {
+  const pick = async (chosen: File | null) => {
     run.reset();
     setFile(null);
     setFileProblem(null);
-    const chosen = event.target.files?.[0];
     if (!chosen) return;
     if (chosen.size > MAX_FILE_BYTES) {
       setFileProblem(t('import.tooLarge'));
@@ -79,22 +79,6 @@ export function ImportTab() {
 
   const result = run.data;
   const checkedClean = result?.dryRun === true && result.rejected.length === 0 && result.rows > 0;
-  const columns: DataColumn<Rejection & { key: string }>[] = [
-    {
-      id: 'line',
-      label: t('import.column.line'),
-      isRowHeader: true,
-      align: 'end',
-      render: (row) => row.line,
-    },
-    { id: 'column', label: t('import.column.column'), render: (row) => row.column ?? '—' },
-    {
-      id: 'value',
-      label: t('import.column.value'),
-      render: (row) => (row.value === undefined ? '—' : <span className="ov-mono">{row.value}</span>),
-    },
-    { id: 'message', label: t('import.column.message'), render: (row) => row.message },
-  ];
 
   return (
     <div className="ov-admin-import">
@@ -115,24 +99,25 @@ export function ImportTab() {
             }}
             isDisabled={run.isPending}
           />
-          <div className="ov-field">
-            <label className="ov-field__label" htmlFor={fileId}>
-              {t('import.file')}
-            </label>
-            <input
-              id={fileId}
-              type="file"
-              accept=".csv,text/csv"
-              className="ov-input ov-admin-file"
-              onChange={(event) => void pick(event)}
-              disabled={run.isPending}
-              aria-describedby={`${fileId}-hint`}
-              aria-invalid={fileProblem ? true : undefined}
-            />
+          <fieldset className="ov-field ov-admin-filefield">
+            <legend className="ov-field__label">{t('import.file')}</legend>
+            <div className="ov-admin-file">
+              <FileTrigger
+                acceptedFileTypes={['.csv', 'text/csv']}
+                onSelect={(files) => void pick(files?.[0] ?? null)}
+              >
+                <Button isDisabled={run.isPending} aria-describedby={`${fileId}-name ${fileId}-hint`}>
+                  {t('import.choose')}
+                </Button>
+              </FileTrigger>
+              <span id={`${fileId}-name`} className="ov-admin-file__name" aria-live="polite">
+                {file ? file.name : t('import.noFile')}
+              </span>
+            </div>
             <span id={`${fileId}-hint`} className={fileProblem ? 'ov-field__error' : 'ov-field__description'}>
               {fileProblem ?? t('import.fileHint')}
             </span>
-          </div>
+          </fieldset>
         </div>
         <p className="ov-admin-note">
           <span className="ov-field__label">{t('import.columns')}</span>{' '}
@@ -168,19 +153,29 @@ export function ImportTab() {
           </Button>
         </div>
       </section>
-      {result ? <ImportReport result={result} columns={columns} /> : null}
+      {result ? <ImportReport result={result} /> : null}
     </div>
   );
 }
 
-function ImportReport({
-  result,
-  columns,
-}: {
-  result: ImportResult;
-  columns: DataColumn<Rejection & { key: string }>[];
-}) {
+function ImportReport({ result }: { result: ImportResult }) {
   const { t } = useTranslation('admin');
+  const columns: DataColumn<Rejection & { key: string }>[] = [
+    {
+      id: 'line',
+      label: t('import.column.line'),
+      isRowHeader: true,
+      align: 'end',
+      render: (row) => row.line,
+    },
+    { id: 'column', label: t('import.column.column'), render: (row) => row.column ?? '—' },
+    {
+      id: 'value',
+      label: t('import.column.value'),
+      render: (row) => (row.value === undefined ? '—' : <span className="ov-mono">{row.value}</span>),
+    },
+    { id: 'message', label: t('import.column.message'), render: (row) => row.message },
+  ];
   const rejected = result.rejected.map((row, index) => ({ ...row, key: String(index) }));
   const rejectedLines = new Set(result.rejected.map((row) => row.line)).size;
   let notice: { tone: 'success' | 'danger' | 'info'; title: string; text: string };

@@ -57,6 +57,9 @@ export function IssueTokenPanel() {
 
   const update = <K extends keyof IssueForm>(key: K, value: IssueForm[K]) => {
     setForm((before) => ({ ...before, [key]: value }));
+    // The error was about the request as it was; a changed request is a new one (and gets a new request id).
+    if (issue.error) issue.reset();
+    if (keyChange.error) keyChange.reset();
     setProblems((before) => {
       if (!(key in before)) return before;
       const { [key]: _dropped, ...rest } = before;

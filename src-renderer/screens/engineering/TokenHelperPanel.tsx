@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TokenExplanation } from '../../../src-shared/bridge/contract.ts';
 import { formatTi } from '../../../src-shared/sts/identifiers.ts';
@@ -100,6 +100,11 @@ export function TokenHelperPanel() {
 
 function Explanation({ result }: { result: TokenExplanation }) {
   const { t } = useTranslation('engineering');
+  const sectionRef = useRef<HTMLElement>(null);
+  // Bring each new answer into view; focus stays in the form so the next token can be typed at once.
+  useEffect(() => {
+    if (result) sectionRef.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [result]);
   const { dateTime } = useFormat();
   const typeName = useTokenTypeName();
   const findings = [...result.findings].sort(
@@ -149,7 +154,7 @@ function Explanation({ result }: { result: TokenExplanation }) {
     value: result.issuedOnReceipt === null ? t('helper.notInLedger') : String(result.issuedOnReceipt),
   });
   return (
-    <section className="ov-panel ov-eng-explain" aria-labelledby="ov-eng-explain-title">
+    <section ref={sectionRef} className="ov-panel ov-eng-explain" aria-labelledby="ov-eng-explain-title">
       <h2 id="ov-eng-explain-title">{t('helper.resultTitle')}</h2>
       <Notice
         tone={VERDICT_TONE[result.verdict]}

@@ -85,6 +85,22 @@ const VALID_ARGS: { [M in MethodName]: MethodArgs<M> } = {
   'backup.start': {},
   'jobs.get': { jobId: 'backup-1' },
   'audit.verify': {},
+  'devices.list': {},
+  'devices.configure': {
+    config: {
+      role: 'magnetic-encoder',
+      connection: { type: 'serial', vendorId: '0801', productId: '0002', serialNumber: 'MSR-0042' },
+      settings: { model: 'msr206', coercivity: 'hi' },
+    },
+  },
+  'devices.remove': { role: 'card-reader' },
+  'devices.status': { role: 'receipt-printer' },
+  'devices.testPrint': {},
+  'devices.jobs': { receiptNo: 42 },
+  'receipt.print': { receiptNo: 42, copy: true },
+  'card.write': { receiptNo: 42, carrier: 'magnetic' },
+  'card.read': {},
+  'card.cancel': {},
 };
 
 const argsOf = (name: MethodName): z.ZodType => bridgeContract[name].args;
@@ -116,7 +132,12 @@ describe('every method has a valid example', () => {
         'audit.verify',
         'auth.logout',
         'backup.start',
+        'card.cancel',
+        'card.read',
         'customers.list',
+        'devices.list',
+        'devices.status',
+        'devices.testPrint',
         'float.ledger',
         'meters.list',
         'operators.list',

@@ -1,0 +1,393 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { APP_VERSION } from '../app-version.ts';
+import { createLogger } from '../host/logger.ts';
+import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';
+import { openLedger } from '../ledger/database.ts';
+import { kekFromEnvironmentOrFile } from '../security/key-encryption-key.ts';
+import { SyncClient } from '../sync/client.ts';
+import { enrollOutlet } from '../sync/enroll.ts';
+import { listQuarantine, readSyncStatus, resumeSync } from '../sync/sync-state.ts';
+import { CliInputError, EXIT, printJson } from './io.ts';
+
+/**
+ * `openvend server …`: the central sync server and its administration (head office), and
+ * `openvend sync …`: the outlet's side (enroll, status, push now, quarantine, resume).
+ * The server modules are imported when a server command runs, so outlet commands never load them.
+ */
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+interface ServerDbOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+const serverModules = async () => ({
+  ...(await import('../../sync-server/start.ts')),
+  ...(await import('../../sync-server/admin.ts')),
+  ...(await import('../../sync-server/data-dir.ts')),
+  ...(await import('../../sync-server/tls.ts')),
+});
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new CliInputError(`--port ${text} is not a port number`);
+  return port;
+}
+
+/** "90m", "24h", "7d" → milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d{1,6})\s*([mhd])$/i.exec(text.trim());
+  if (!match) throw new CliInputError(`--expires-in ${text}: use minutes, hours or days, e.g. 90m, 24h, 7d.`);
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]!.toLowerCase() as 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+async function withAdminDb<T>(
+  options: ServerDbOptions,
+  body: (db: import('../../sync-server/db/database.ts').ServerDb) => Promise<T>,
+): Promise<T> {
+  const { openMigratedDatabase, resolveServerDataDir } = await serverModules();
+  const database = await openMigratedDatabase(
+    {
+      dataDir: resolveServerDataDir(options.dataDir),
+      databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL,
+    },
+    'openvend server admin',
+  );
+  try {
+    return await body(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+const dbOptions = (command: Command) =>
+  command
+    .option(
+      '--data-dir <dir>',
+      'server data folder (default: OPENVEND_SERVER_DATA_DIR or the OS app-data folder)',
+    )
+    .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL; neither = the embedded database)');
+
+function registerAdminCommands(server: Command): void {
+  const admin = server.command('admin').description('Head-office administration of the sync server database');
+
+  const utility = admin.command('utility').description('Utilities (the companies outlets sell for)');
+  dbOptions(utility.command('create').description('Create a utility'))
+    .requiredOption('--code <code>', 'short unique code')
+    .requiredOption('--name <name>', 'display name')
+    .action(async (_options: ServerDbOptions & { code: string; name: string }, command: Command) => {
+      const options = command.optsWithGlobals() as ServerDbOptions & { code: string; name: string };
+      const { createUtility } = await serverModules();
+      printJson(await withAdminDb(options, (db) => createUtility(db, options)));
+    });
+
+  const outlet = admin.command('outlet').description('Outlets (the vending points)');
+  dbOptions(outlet.command('create').description('Create an outlet of a utility'))
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--code <code>', 'short unique outlet code')
+    .requiredOption('--name <name>', 'display name')
+    .action(
+      async (
+        _options: ServerDbOptions & { utility: string; code: string; name: string },
+        command: Command,
+      ) => {
+        const options = command.optsWithGlobals() as ServerDbOptions & {
+          utility: string;
+          code: string;
+          name: string;
+        };
+        const { createOutlet } = await serverModules();
+        printJson(
+          await withAdminDb(options, (db) =>
+            createOutlet(db, { utilityCode: options.utility, code: options.code, name: options.name }),
+          ),
+        );
+      },
+    );
+  dbOptions(outlet.command('list').description('List outlets')).action(
+    async (_options: ServerDbOptions, command: Command) => {
+      const options = command.optsWithGlobals() as ServerDbOptions;
+      const { listOutlets } = await serverModules();
+      printJson(await withAdminDb(options, (db) => listOutlets(db)));
+    },
+  );
+
+  dbOptions(admin.command('enrollment-code').description('Create a one-time enrollment code for an outlet'))
+    .requiredOption('--outlet <code>', 'the outlet code')
+    .option('--expires-in <duration>', 'validity: 90m, 24h, 7d (at most 30d)', '24h')
+    .action(async (_options: ServerDbOptions & { outlet: string; expiresIn: string }, command: Command) => {
+      const options = command.optsWithGlobals() as ServerDbOptions & { outlet: string; expiresIn: string };
+      const { createEnrollmentCode, resolveServerDataDir, certificateFingerprint, TLS_DIR, CERT_FILE } =
+        await serverModules();
+      const ttlMs = parseDuration(options.expiresIn);
+      const created = await withAdminDb(options, (db) =>
+        createEnrollmentCode(db, { outletCode: options.outlet, ttlMs, now: new Date() }),
+      );
+      // The self-signed certificate's fingerprint, if this server made one: outlets check it before enrolling.
+      const certPath = join(resolveServerDataDir(options.dataDir), TLS_DIR, CERT_FILE);
+      const fingerprint = existsSync(certPath)
+        ? certificateFingerprint(readFileSync(certPath, 'utf8'))
+        : null;
+      printJson({
+        ...created,
+        serverFingerprint: fingerprint,
+        outletCommand: `openvend sync enroll --server https://<server-address>:<port> --code ${created.code}${fingerprint ? ` --fingerprint ${fingerprint}` : ''}`,
+      });
+    });
+
+  const device = admin.command('device').description('Enrolled outlet devices');
+  dbOptions(device.command('list').description('List devices and their state')).action(
+    async (options: ServerDbOptions) => {
+      const { listDevices } = await serverModules();
+      printJson(await withAdminDb(options, (db) => listDevices(db)));
+    },
+  );
+  dbOptions(device.command('revoke').description('Refuse every later request of a device (final)'))
+    .argument('<device-id>')
+    .option('--reason <text>', 'why (kept with the device)', '')
+    .action(async (deviceId: string, _options: ServerDbOptions & { reason: string }, command: Command) => {
+      const options = command.optsWithGlobals() as ServerDbOptions & { reason: string };
+      const { revokeDevice } = await serverModules();
+      printJson(
+        await withAdminDb(options, (db) =>
+          revokeDevice(db, { deviceId, reason: options.reason, now: new Date() }),
+        ),
+      );
+    });
+  dbOptions(
+    device.command('release').description('Let a quarantined device upload again after an investigation'),
+  )
+    .argument('<device-id>')
+    .option('--reason <text>', 'the outcome of the investigation', '')
+    .action(async (deviceId: string, _options: ServerDbOptions & { reason: string }, command: Command) => {
+      const options = command.optsWithGlobals() as ServerDbOptions & { reason: string };
+      const { releaseDevice } = await serverModules();
+      printJson(
+        await withAdminDb(options, (db) =>
+          releaseDevice(db, { deviceId, reason: options.reason, now: new Date() }),
+        ),
+      );
+    });
+}
+
+function registerServer(program: Command, setExitCode: (code: number) => void): void {
+  const server = dbOptions(
+    program
+      .command('server')
+      .description(
+        'Start the central sync server (HTTPS; embedded database unless DATABASE_URL); see also "server admin"',
+      ),
+  )
+    .option('--host <address>', 'address to listen on (default 0.0.0.0; 127.0.0.1 with --insecure-http)')
+    .option('--port <n>', 'port', '8443')
+    .option('--insecure-http', 'plain HTTP on loopback, for local development only')
+    .option('--tls-cert <file>', 'TLS certificate (PEM) instead of the self-signed one')
+    .option('--tls-key <file>', 'its private key (PEM)')
+    .action(
+      async (
+        options: ServerDbOptions & {
+          host?: string;
+          port: string;
+          insecureHttp?: boolean;
+          tlsCert?: string;
+          tlsKey?: string;
+        },
+      ) => {
+        const { startSyncServer, resolveServerDataDir } = await serverModules();
+        const insecureHttp = options.insecureHttp ?? false;
+        const running = await startSyncServer({
+          dataDir: resolveServerDataDir(options.dataDir),
+          databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL,
+          host: options.host ?? (insecureHttp ? '127.0.0.1' : '0.0.0.0'),
+          port: parsePort(options.port),
+          insecureHttp,
+          tlsCert: options.tlsCert,
+          tlsKey: options.tlsKey,
+          logger: createLogger(),
+        });
+        say(`OpenVend sync server ${APP_VERSION} listening on ${running.url}`);
+        say(`database: ${running.database.kind} (${running.database.where})`);
+        if (running.fingerprint) {
+          say(
+            `TLS certificate SHA-256 fingerprint: ${running.fingerprint}${running.certificateGenerated ? ' (new self-signed certificate)' : ''}`,
+          );
+        } else {
+          say('WARNING: plain HTTP (--insecure-http): for local development only.');
+        }
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            running.close().then(resolve, (error: unknown) => {
+              process.stderr.write(`sync server did not close cleanly: ${String(error)}\n`);
+              setExitCode(EXIT.failed);
+              resolve();
+            });
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+      },
+    );
+  registerAdminCommands(server);
+}
+
+interface OutletOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+function withOutletLedger<T>(
+  options: OutletOptions,
+  body: (ledger: ReturnType<typeof openLedger>, dataDir: string) => Promise<T> | T,
+): Promise<void> {
+  const dataDir = resolveDataDir(options.dataDir);
+  if (!existsSync(join(dataDir, LEDGER_FILE))) {
+    throw new CliInputError(
+      `There is no outlet database in ${dataDir}. Run "openvend demo" or "openvend init" first.`,
+    );
+  }
+  const ledger = openLedger(dataDir);
+  return Promise.resolve()
+    .then(() => body(ledger, dataDir))
+    .then(() => undefined)
+    .finally(() => ledger.close());
+}
+
+const outletDir = (command: Command) =>
+  command.option(
+    '--data-dir <dir>',
+    'outlet data folder (default: OPENVEND_DATA_DIR or the OS app-data folder)',
+  );
+
+function registerSync(program: Command, setExitCode: (code: number) => void): void {
+  const sync = program.command('sync').description("This outlet's link to the sync server");
+
+  outletDir(
+    sync
+      .command('enroll')
+      .description('Enroll this outlet with the sync server (one-time code from head office)'),
+  )
+    .requiredOption('--server <url>', 'https://HOST:PORT of the sync server')
+    .requiredOption('--code <code>', 'the one-time enrollment code')
+    .option('--fingerprint <sha256>', "the server certificate's fingerprint, as head office printed it")
+    .option('--insecure-http', 'allow a plain-HTTP server (local development only)')
+    .option('--replace', 'enroll again as a new device (unsent batches are sealed again under it)')
+    .action(
+      (
+        options: OutletOptions & {
+          server: string;
+          code: string;
+          fingerprint?: string;
+          insecureHttp?: boolean;
+          replace?: boolean;
+        },
+      ) =>
+        withOutletLedger(options, async (ledger, dataDir) => {
+          const result = await enrollOutlet(ledger.sqlite, kekFromEnvironmentOrFile(dataDir).load(), {
+            serverUrl: options.server,
+            code: options.code,
+            fingerprint: options.fingerprint,
+            insecureHttp: options.insecureHttp ?? false,
+            replace: options.replace ?? false,
+            now: new Date(),
+          });
+          printJson(result);
+          if (result.trustedOnFirstUse) {
+            process.stderr.write(
+              `No --fingerprint given: pinned the certificate presented now (${result.serverFingerprint}). Check it with head office.\n`,
+            );
+          }
+        }),
+    );
+
+  outletDir(sync.command('status').description('Sync state: last success, queue, oldest unsent, quarantine'))
+    .option('--json', 'machine-readable output')
+    .action((options: OutletOptions) =>
+      withOutletLedger(options, (ledger) => {
+        const status = readSyncStatus(ledger.sqlite);
+        if (options.json) return printJson(status);
+        if (!status.enrolled) return say('Not enrolled with a sync server (openvend sync enroll).');
+        say(`server ${status.serverUrl} · device ${status.deviceId} · outlet ${status.outletCode}`);
+        say(`state ${status.state}${status.haltedCode ? ` (halted: ${status.haltedCode})` : ''}`);
+        say(
+          `last success ${status.lastSuccessAt ?? 'never'}${status.lastErrorCode ? ` · last error ${status.lastErrorCode}: ${status.lastErrorMessage}` : ''}`,
+        );
+        say(
+          `waiting ${status.pendingEvents} event(s) (${status.pendingSales} sale(s)), oldest ${status.oldestPendingAt ?? '—'} · quarantined ${status.quarantinedEvents}`,
+        );
+      }),
+    );
+
+  outletDir(sync.command('push').description('Seal everything waiting and upload it now'))
+    .option('--json', 'machine-readable output')
+    .action((options: OutletOptions) =>
+      withOutletLedger(options, async (ledger, dataDir) => {
+        const client = new SyncClient({
+          sqlite: ledger.sqlite,
+          kek: kekFromEnvironmentOrFile(dataDir).load(),
+          log: createLogger(process.env.OPENVEND_LOG_LEVEL ?? 'warn'),
+        });
+        try {
+          const report = await client.runOnce({ forceSeal: true });
+          const summary = {
+            sealed: report.sealed,
+            applied: report.applied,
+            duplicates: report.duplicates,
+            rejectedEvents: report.rejectedEvents,
+            halted: report.halted,
+            error: report.error ? report.error.toJSON() : null,
+          };
+          if (options.json) printJson(summary);
+          else if (report.halted && !report.error)
+            say(`Uploads are halted (${report.halted}): see "openvend sync status".`);
+          else if (report.error) say(`Upload failed: ${report.error.userMessage} [${report.error.code}]`);
+          else
+            say(
+              `Sealed ${report.sealed} batch(es); ${report.applied} applied, ${report.duplicates} already there.`,
+            );
+          if (report.error || report.halted) setExitCode(EXIT.failed);
+        } finally {
+          await client.stop();
+        }
+      }),
+    );
+
+  outletDir(sync.command('quarantine').description('Events the server refused, kept here for the supervisor'))
+    .option('--json', 'machine-readable output')
+    .action((options: OutletOptions) =>
+      withOutletLedger(options, (ledger) => {
+        const rows = listQuarantine(ledger.sqlite);
+        if (options.json) return printJson(rows);
+        if (rows.length === 0) return say('No quarantined events.');
+        for (const row of rows) {
+          say(
+            `#${row.outboxSeq} ${row.eventType} ${row.createdAt} — ${row.reasonCode}: ${row.reasonMessage}`,
+          );
+        }
+      }),
+    );
+
+  outletDir(
+    sync
+      .command('resume')
+      .description('Lift a halt (after head office released the device or after an upgrade)'),
+  ).action((options: OutletOptions) =>
+    withOutletLedger(options, (ledger) => {
+      resumeSync(ledger.sqlite);
+      say('Uploads resume at the next attempt.');
+    }),
+  );
+}
+
+export function registerServerCommands(program: Command, setExitCode: (code: number) => void): void {
+  registerServer(program, setExitCode);
+  registerSync(program, setExitCode);
+}

@@ -1,0 +1,33 @@
+import type { OpenEngine } from '../engine/open-engine.ts';
+import { attachDeviceService, DeviceService, detachDeviceService } from './device-service.ts';
+import { SimulatedDevices } from './simulators/simulated-devices.ts';
+
+/**
+ * Starts the engine's device service in the engine thread. With `simulate` (`openvend start --simulate-devices`)
+ * every role without settings uses a simulator: a printer whose pages come back as text, an MSR holding a customer
+ * card for the outlet's first meter (swiped at once), and a reader with a blank SLE4442 card.
+ */
+export function startEngineDevices(
+  open: OpenEngine,
+  options: { dataDir: string; simulate: boolean },
+): DeviceService {
+  const sqlite = open.ledger.sqlite;
+  let simulators: SimulatedDevices | null = null;
+  if (options.simulate) {
+    const meter = sqlite.prepare('SELECT meter_no AS meterNo FROM meter ORDER BY id LIMIT 1').get() as
+      | { meterNo: string }
+      | undefined;
+    const { columns } = sqlite
+      .prepare('SELECT receipt_columns AS columns FROM outlet WHERE id = 1')
+      .get() as {
+      columns: number;
+    };
+    simulators = new SimulatedDevices({ columns, ...(meter ? { meterNo: meter.meterNo } : {}) });
+  }
+  return attachDeviceService(
+    open.engine,
+    new DeviceService({ engine: open.engine, sqlite, dataDir: options.dataDir, simulators }),
+  );
+}
+
+export const stopEngineDevices = (open: OpenEngine): Promise<void> => detachDeviceService(open.engine);

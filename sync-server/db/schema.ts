@@ -1,0 +1,182 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The central server's PostgreSQL schema (PGlite in the embedded mode). One table per concern; the outlet
+ * ledger is a different (SQLite) schema: only the wire format in src-shared/sync is shared.
+ * Sequence columns are bigint in number mode: JavaScript numbers are exact up to 2^53.
+ */
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+const seq = (name: string) => bigint(name, { mode: 'number' });
+
+export const utility = pgTable('utility', {
+  id: serial('id').primaryKey(),
+  code: text('code').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
+});
+
+export const outlet = pgTable(
+  'outlet',
+  {
+    id: serial('id').primaryKey(),
+    utilityId: integer('utility_id')
+      .notNull()
+      .references(() => utility.id),
+    code: text('code').notNull().unique(),
+    name: text('name').notNull(),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('outlet_utility').on(t.utilityId)],
+);
+
+/** One-time enrollment codes: only their sha256 is stored; used once, then they point at the device. */
+export const enrollmentCode = pgTable('enrollment_code', {
+  id: serial('id').primaryKey(),
+  outletId: integer('outlet_id')
+    .notNull()
+    .references(() => outlet.id),
+  codeHash: text('code_hash').notNull().unique(),
+  createdAt: at('created_at').notNull().defaultNow(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at'),
+  deviceId: text('device_id'),
+});
+
+/**
+ * An enrolled outlet computer. `last_seq`/`last_hash` are the head of its batch chain, advanced in the same
+ * transaction that stores the batch; the row is locked (FOR UPDATE) while a batch of this device is applied.
+ */
+export const device = pgTable(
+  'device',
+  {
+    id: text('id').primaryKey(),
+    outletId: integer('outlet_id')
+      .notNull()
+      .references(() => outlet.id),
+    publicKey: text('public_key').notNull().unique(),
+    /** 'active' | 'quarantined' | 'revoked' */
+    status: text('status').notNull().default('active'),
+    statusReason: text('status_reason'),
+    statusChangedAt: at('status_changed_at'),
+    appVersion: text('app_version').notNull(),
+    enrolledAt: at('enrolled_at').notNull().defaultNow(),
+    lastSeenAt: at('last_seen_at'),
+    lastSeq: seq('last_seq').notNull().default(0),
+    lastHash: text('last_hash').notNull(),
+    lastEventSeq: seq('last_event_seq').notNull().default(0),
+  },
+  (t) => [index('device_outlet').on(t.outletId)],
+);
+
+/** Nonces of signed requests, kept past the timestamp window so a replay inside it is refused. */
+export const requestNonce = pgTable(
+  'request_nonce',
+  {
+    deviceId: text('device_id').notNull(),
+    nonce: text('nonce').notNull(),
+    expiresAt: at('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.nonce] }), index('request_nonce_expiry').on(t.expiresAt)],
+);
+
+/** Every accepted batch (the chain as the server holds it). */
+export const batch = pgTable(
+  'batch',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => device.id),
+    seq: seq('seq').notNull(),
+    hash: text('hash').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    signature: text('signature').notNull(),
+    eventCount: integer('event_count').notNull(),
+    firstEventSeq: seq('first_event_seq').notNull(),
+    lastEventSeq: seq('last_event_seq').notNull(),
+    protocolVersion: integer('protocol_version').notNull(),
+    schemaVersion: integer('schema_version').notNull(),
+    appVersion: text('app_version').notNull(),
+    sealedAt: at('sealed_at').notNull(),
+    receivedAt: at('received_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('batch_device_seq').on(t.deviceId, t.seq), uniqueIndex('batch_hash').on(t.hash)],
+);
+
+/**
+ * Accepted events, one row per outbox event of every device. `id` is the server's ingest order: the cursor
+ * later projections (reconciliation, month-to-date) read from. (device, event seq) is unique: exactly once.
+ */
+export const event = pgTable(
+  'event',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => device.id),
+    outletId: integer('outlet_id')
+      .notNull()
+      .references(() => outlet.id),
+    eventSeq: seq('event_seq').notNull(),
+    batchSeq: seq('batch_seq').notNull(),
+    type: text('type').notNull(),
+    createdAt: at('created_at').notNull(),
+    payload: jsonb('payload').notNull(),
+    receivedAt: at('received_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('event_device_seq').on(t.deviceId, t.eventSeq),
+    index('event_outlet_type').on(t.outletId, t.type),
+  ],
+);
+
+/** Events of applied batches that the server could not use: kept apart with the reason, never dropped. */
+export const rejectedEvent = pgTable(
+  'rejected_event',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => device.id),
+    eventSeq: seq('event_seq').notNull(),
+    batchSeq: seq('batch_seq').notNull(),
+    type: text('type').notNull(),
+    createdAt: at('created_at').notNull(),
+    payload: jsonb('payload').notNull(),
+    reasonCode: text('reason_code').notNull(),
+    reasonMessage: text('reason_message').notNull(),
+    receivedAt: at('received_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('rejected_event_device_seq').on(t.deviceId, t.eventSeq)],
+);
+
+/** Why a device was quarantined or revoked: the evidence for head office (the refused batch's header). */
+export const deviceIncident = pgTable(
+  'device_incident',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => device.id),
+    kind: text('kind').notNull(),
+    detail: text('detail').notNull(),
+    batchSeq: seq('batch_seq'),
+    evidence: jsonb('evidence').notNull().default(sql`'{}'::jsonb`),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('device_incident_device').on(t.deviceId)],
+);
