@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useSession } from '../../app/session.tsx';
 import { PageHeader } from '../../components/index.ts';
 import { CustomersTab } from './CustomersTab.tsx';
+import { DevicesTab } from './DevicesTab.tsx';
 import { FloatTab } from './FloatTab.tsx';
 import { ImportTab } from './ImportTab.tsx';
 import { MaintenanceTab } from './MaintenanceTab.tsx';
@@ -21,6 +22,7 @@ type Section =
   | 'operators'
   | 'outlet'
   | 'float'
+  | 'devices'
   | 'maintenance';
 
 /**
@@ -48,6 +50,8 @@ export function AdminScreen() {
       { id: 'float', label: t('tab.float'), content: <FloatTab /> },
     );
   }
+  // Device settings: for whoever may set devices (devices.configure needs masterData).
+  if (master) tabs.push({ id: 'devices', label: t('tab.devices'), content: <DevicesTab /> });
   if (can('audit'))
     tabs.push({ id: 'maintenance', label: t('tab.maintenance'), content: <MaintenanceTab /> });
 

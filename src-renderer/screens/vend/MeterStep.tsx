@@ -1,7 +1,18 @@
 import { type RefObject, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Button, ErrorNotice, TextField } from '../../components/index.ts';
+import { Button, ErrorNotice, Notice, TextField } from '../../components/index.ts';
+import { CardWait } from './DeviceFeedback.tsx';
 import { checkMeterInput } from './meter-input.ts';
+import { isCancelled } from './use-devices.ts';
+
+/** The meter card reader on this step (null when no reader is set: the button is not shown). */
+export interface MeterCardReader {
+  onRead: () => void;
+  pending: boolean;
+  error: unknown;
+  onCancel: () => void;
+  cancelling: boolean;
+}
 
 export interface MeterStepProps {
   value: string;
@@ -13,6 +24,7 @@ export interface MeterStepProps {
   error: unknown;
   inputRef: RefObject<HTMLInputElement | null>;
   active: boolean;
+  cardReader?: MeterCardReader | null;
 }
 
 /** Step 1: the meter number, checked digit by digit as it is typed or scanned. */
@@ -25,6 +37,7 @@ export function MeterStep({
   error,
   inputRef,
   active,
+  cardReader = null,
 }: MeterStepProps) {
   const { t } = useTranslation('vend');
   const state = checkMeterInput(value);
@@ -85,7 +98,28 @@ export function MeterStep({
         <Button type="submit" variant="primary" size="large" isPending={pending} shortcut="Enter">
           {pending ? t('meter.finding') : t('meter.find')}
         </Button>
+        {cardReader ? (
+          <Button size="large" onPress={cardReader.onRead} isDisabled={cardReader.pending} shortcut="F10">
+            {t('meter.readCard')}
+          </Button>
+        ) : null}
       </form>
+      {cardReader?.pending ? (
+        <CardWait
+          message={t('meter.swipeCard')}
+          onCancel={cardReader.onCancel}
+          cancelling={cardReader.cancelling}
+        />
+      ) : null}
+      {cardReader?.error && !cardReader.pending ? (
+        isCancelled(cardReader.error) ? (
+          <Notice tone="info" live="status">
+            {t('meter.readCancelled')}
+          </Notice>
+        ) : (
+          <ErrorNotice error={cardReader.error} title={t('meter.readFailed')} />
+        )
+      ) : null}
       <ErrorNotice error={error} title={t('meter.lookupFailed')} values={{ meter: value.trim() }} />
     </section>
   );

@@ -4,7 +4,9 @@ import type { IssuedToken } from '../../../src-shared/bridge/domain-schemas.ts';
 import { useFormat } from '../../app/app-info.ts';
 import { Button, ErrorNotice, Notice, TokenDisplay } from '../../components/index.ts';
 import { groupMeterNo } from './CustomerPanel.tsx';
+import { CardFeedback, PrintFeedback } from './DeviceFeedback.tsx';
 import type { MeterConfirmation, SaleResult } from './types.ts';
+import type { CardWriting, ReceiptPrinting } from './use-result-devices.ts';
 
 /** Key change tokens first (in their own order), then the rest in issue order: the order the meter needs. */
 export const entryOrder = (tokens: readonly IssuedToken[]): IssuedToken[] => {
@@ -24,6 +26,12 @@ export interface ResultStepProps {
   reprintError: unknown;
   onWriteCard: () => void;
   onNewSale: () => void;
+  /** The receipt printer's state (when one is set; else Print shows the on-screen preview). */
+  printing: ReceiptPrinting;
+  /** Opens the page as the simulated printer printed it. */
+  onShowPrinted: () => void;
+  /** The card encoder's state (when one is set). */
+  card: CardWriting;
 }
 
 /** Step 5: the tokens, large, in entry order, with the receipt actions. */
@@ -36,6 +44,9 @@ export function ResultStep({
   reprintError,
   onWriteCard,
   onNewSale,
+  printing,
+  onShowPrinted,
+  card,
 }: ResultStepProps) {
   const { t } = useTranslation('vend');
   const { money, units } = useFormat();
@@ -103,14 +114,16 @@ export function ResultStep({
         </Notice>
       ) : null}
       <ErrorNotice error={reprintError} title={t('result.reprintFailed')} />
+      <PrintFeedback printing={printing} onShowPrinted={onShowPrinted} />
+      <CardFeedback card={card} />
       <div className="ov-actions ov-actions--wrap">
-        <Button onPress={onPrint} shortcut="F8">
+        <Button onPress={onPrint} isDisabled={printing.pending} shortcut="F8">
           {t('result.print')}
         </Button>
-        <Button onPress={onReprint} isPending={reprintPending} shortcut="F9">
+        <Button onPress={onReprint} isPending={reprintPending} isDisabled={printing.pending} shortcut="F9">
           {t('result.reprint')}
         </Button>
-        <Button onPress={onWriteCard} shortcut="F10">
+        <Button onPress={onWriteCard} isDisabled={card.pending} shortcut="F10">
           {t('result.writeCard')}
         </Button>
         <Button variant="primary" size="large" onPress={onNewSale} shortcut="F2">

@@ -26,6 +26,8 @@ import { MeterStep } from './MeterStep.tsx';
 import { checkMeterInput } from './meter-input.ts';
 import { ResultStep } from './ResultStep.tsx';
 import type { MeterConfirmation, Quote, SaleResult, VendStep } from './types.ts';
+import { useCardRead, useConfiguredRoles } from './use-devices.ts';
+import { useResultDevices } from './use-result-devices.ts';
 
 /** Errors after which the sale may or may not have been made: only a resend of the same request is safe. */
 const OUTCOME_UNKNOWN = new Set(['BRIDGE_UNREACHABLE', 'INTERNAL', 'BRIDGE_INVALID_RESULT']);
@@ -63,6 +65,9 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
   const [attempt, setAttempt] = useState<Attempt | null>(null);
   const [slip, setSlip] = useState<{ sale: SaleResult; copy: boolean } | null>(null);
   const [cardInfoOpen, setCardInfoOpen] = useState(false);
+  const [printedPage, setPrintedPage] = useState<{ text: string; copy: boolean; receiptNo: string } | null>(
+    null,
+  );
   const meterRef = useRef<HTMLInputElement>(null);
 
   const lookup = useBridgeMutation('meter.confirm', {
@@ -72,6 +77,12 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
   const reprint = useBridgeMutation('sales.reprint', {
     onSuccess: (sale) => setSlip({ sale, copy: true }),
   });
+  const devices = useResultDevices(active && step.kind === 'result');
+  const readerSet = useConfiguredRoles(active && step.kind === 'meter');
+  const cardReader = useCardRead((meterNo) => {
+    setMeterText(meterNo);
+    findMeter(meterNo);
+  });
 
   const reset = useCallback(() => {
     setStep({ kind: 'meter' });
@@ -79,10 +90,13 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
     setMeterSubmitted(false);
     setAmountText('');
     setSlip(null);
+    setPrintedPage(null);
     lookup.reset();
     sell.reset();
     reprint.reset();
-  }, [lookup.reset, sell.reset, reprint.reset]);
+    devices.reset();
+    cardReader.read.reset();
+  }, [lookup.reset, sell.reset, reprint.reset, devices.reset, cardReader.read.reset]);
 
   const findMeter = (text: string = meterText) => {
     const state = checkMeterInput(text);
@@ -190,12 +204,26 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
       },
     ],
   ];
+  const printSale = (sale: SaleResult) =>
+    devices.printing.configured ? devices.print(sale.receiptNo) : setSlip({ sale, copy: false });
+  const reprintSale = (sale: SaleResult) => {
+    if (devices.printing.configured) devices.reprint(sale.receiptNo);
+    else if (!reprint.isPending) reprint.mutate({ receiptNo: sale.receiptNo });
+  };
+  const writeCard = (sale: SaleResult) =>
+    devices.card.configured ? devices.writeCard(sale.receiptNo) : setCardInfoOpen(true);
+  const readMeterCard = () => {
+    if (!cardReader.read.isPending && !lookup.isPending) cardReader.read.mutate({});
+  };
+  const cardReaderSet = readerSet('card-reader') || readerSet('magnetic-encoder');
   if (result) {
     keys.push(
-      ['F8', () => setSlip({ sale: result, copy: false })],
-      ['F9', () => reprint.mutate({ receiptNo: result.receiptNo })],
-      ['F10', () => setCardInfoOpen(true)],
+      ['F8', () => printSale(result)],
+      ['F9', () => reprintSale(result)],
+      ['F10', () => writeCard(result)],
     );
+  } else if (step.kind === 'meter' && cardReaderSet) {
+    keys.push(['F10', readMeterCard]);
   }
   useShortcuts(Object.fromEntries(keys), { enabled });
 
@@ -219,6 +247,7 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
       : [
           { keys: 'Enter', label: t('hint.next') },
           { keys: 'Esc', label: step.kind === 'meter' ? t('hint.clear') : t('hint.back') },
+          ...(step.kind === 'meter' && cardReaderSet ? [{ keys: 'F10', label: t('meter.readCard') }] : []),
           { keys: 'F2', label: t('result.newSale') },
         ];
 
@@ -271,6 +300,17 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
               error={lookup.error}
               inputRef={meterRef}
               active={active}
+              cardReader={
+                cardReaderSet
+                  ? {
+                      onRead: readMeterCard,
+                      pending: cardReader.read.isPending,
+                      error: cardReader.read.error,
+                      onCancel: cardReader.cancel.cancel,
+                      cancelling: cardReader.cancel.cancelling,
+                    }
+                  : null
+              }
             />
           ) : null}
           {step.kind === 'customer' ? (
@@ -304,12 +344,23 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
             <ResultStep
               confirmation={step.confirmation}
               sale={step.sale}
-              onPrint={() => setSlip({ sale: step.sale, copy: false })}
-              onReprint={() => reprint.mutate({ receiptNo: step.sale.receiptNo })}
+              onPrint={() => printSale(step.sale)}
+              onReprint={() => reprintSale(step.sale)}
               reprintPending={reprint.isPending}
               reprintError={reprint.error}
-              onWriteCard={() => setCardInfoOpen(true)}
+              onWriteCard={() => writeCard(step.sale)}
               onNewSale={reset}
+              printing={devices.printing}
+              onShowPrinted={() => {
+                const printed = devices.printing.result;
+                if (printed?.preview)
+                  setPrintedPage({
+                    text: printed.preview,
+                    copy: printed.copy,
+                    receiptNo: step.sale.receipt.header.receiptNo,
+                  });
+              }}
+              card={devices.card}
             />
           ) : null}
           <ShortcutBar hints={hints} label={t('hint.label')} />
@@ -324,6 +375,17 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
           text={receiptText(slip.sale.receipt, info)}
           copy={slip.copy}
           note={<Notice tone="info">{t('slip.noPrinter')}</Notice>}
+        />
+      ) : null}
+      {printedPage ? (
+        <SlipDialog
+          isOpen
+          onClose={() => setPrintedPage(null)}
+          title={t('device.printedTitle')}
+          label={t('slip.label', { receiptNo: printedPage.receiptNo })}
+          text={printedPage.text}
+          copy={printedPage.copy}
+          note={<Notice tone="info">{t('device.printedNote')}</Notice>}
         />
       ) : null}
       <Dialog isOpen={cardInfoOpen} onOpenChange={setCardInfoOpen} title={t('card.title')} isDismissable>
