@@ -161,12 +161,13 @@ export class SyncClient {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.runOnce().then(
-        (report) => this.#schedule(this.delayAfter(report)),
+        (report) => {
+          if (!this.#stopped) this.#schedule(this.delayAfter(report));
+        },
         (error: unknown) => {
+          // Not a refusal (those are in the report): e.g. the ledger busy while sealing. Try again later.
           this.#log.warn({ err: error }, 'sync run failed');
-          this.#schedule(
-            backoffDelayMs(readSyncState(this.#sqlite).failures + 1, this.#random, this.#backoff),
-          );
+          if (!this.#stopped) this.#schedule(backoffDelayMs(5, this.#random, this.#backoff));
         },
       );
     }, delayMs);

@@ -180,7 +180,8 @@ export async function enrollOutlet(
 /**
  * Before a replacement identity reseals the old one's unacknowledged batches, the server says (through the
  * old identity, even revoked) how far it got: batches up to its last sequence arrived, and are not resealed,
- * so no event reaches the server twice under two identities. Without that answer the replacement waits.
+ * so no event reaches the server twice under two identities. Without that answer, or when the server's chain
+ * is not this ledger's (an older backup restored), the replacement is refused.
  */
 async function settleWithPreviousIdentity(
   sqlite: Database.Database,
@@ -188,10 +189,6 @@ async function settleWithPreviousIdentity(
   previous: SyncIdentity,
   options: EnrollOptions,
 ): Promise<void> {
-  const { waiting } = sqlite
-    .prepare('SELECT count(*) AS waiting FROM sync_batch WHERE device_id = ? AND ack_status IS NULL')
-    .get(previous.deviceId) as { waiting: number };
-  if (waiting === 0) return;
   const server = {
     serverUrl: previous.serverUrl,
     certificatePem: previous.serverCertificatePem,
@@ -199,9 +196,12 @@ async function settleWithPreviousIdentity(
   };
   const api = new SyncApi((options.transportFor ?? createTransport)(server), () => options.now);
   let lastSeq: number;
+  let lastHash: string;
   try {
-    lastSeq = (await api.device({ deviceId: previous.deviceId, key: unsealDeviceKey(kek, previous) }))
-      .lastSeq;
+    ({ lastSeq, lastHash } = await api.device({
+      deviceId: previous.deviceId,
+      key: unsealDeviceKey(kek, previous),
+    }));
   } catch (error) {
     const reason = error instanceof SyncError ? error.code : String(error);
     throw new SyncError('SYNC_UNAVAILABLE', `previous identity ${previous.deviceId}: ${reason}`, {
@@ -210,6 +210,20 @@ async function settleWithPreviousIdentity(
     });
   } finally {
     api.close();
+  }
+  // The chain hash at the server's head covers every batch before it: the same hash, the same batches.
+  const local = sqlite
+    .prepare('SELECT hash FROM sync_batch WHERE device_id = ? AND seq = ?')
+    .get(previous.deviceId, lastSeq) as { hash: string } | undefined;
+  if (lastSeq > 0 && local?.hash !== lastHash) {
+    throw new SyncError(
+      'SYNC_CHAIN_BROKEN',
+      `server head ${lastSeq}/${lastHash}, local ${local?.hash ?? 'none'}`,
+      {
+        userMessage:
+          "This outlet's records and the server's differ (was an older backup restored?). Contact head office before enrolling again.",
+      },
+    );
   }
   const at = options.now.toISOString();
   sqlite

@@ -18,7 +18,11 @@ const children: ChildProcess[] = [];
 const CASE_MS = 180_000;
 
 function env(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...process.env, OPENVEND_KEK: TEST_KEK().toString('hex'), OPENVEND_LOG_LEVEL: 'warn' };
+  const out: NodeJS.ProcessEnv = {
+    ...process.env,
+    OPENVEND_KEK: TEST_KEK().toString('hex'),
+    OPENVEND_LOG_LEVEL: 'warn',
+  };
   delete out.DATABASE_URL;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete out[key];
@@ -76,121 +80,132 @@ afterEach(() => {
 });
 
 describe('openvend server and openvend sync (child processes)', () => {
-  it('head office sets up an outlet; the outlet enrolls and pushes its sales', async () => {
-    const db = { DATABASE_URL: backend.url! };
-    const serverDir = join(work, 'server-pg');
-    expect(
-      openvend(['server', 'admin', 'utility', 'create', '--code', 'CITY', '--name', 'City Power'], db).status,
-    ).toBe(0);
-    const outlet = openvend(
-      [
-        'server',
-        'admin',
-        'outlet',
-        'create',
-        '--utility',
-        'CITY',
-        '--code',
-        'SHOP-1',
-        '--name',
-        'Corner Shop',
-      ],
-      db,
-    );
-    expect(outlet.status, outlet.stderr).toBe(0);
-    expect(outlet.json()).toMatchObject({ code: 'SHOP-1', utilityCode: 'CITY' });
-    const missing = openvend(
-      ['server', 'admin', 'outlet', 'create', '--utility', 'NOPE', '--code', 'X', '--name', 'x'],
-      db,
-    );
-    expect(missing.status).toBe(2);
-    expect(JSON.parse(missing.stderr).error.code).toBe('ADMIN_NOT_FOUND');
-    const code = openvend(
-      [
-        'server',
-        'admin',
-        'enrollment-code',
-        '--outlet',
-        'SHOP-1',
-        '--expires-in',
-        '2h',
-        '--data-dir',
-        serverDir,
-      ],
-      db,
-    ).json<{ code: string; outletCommand: string }>();
-    expect(code.outletCommand).toContain(`--code ${code.code}`);
+  it(
+    'head office sets up an outlet; the outlet enrolls and pushes its sales',
+    async () => {
+      const db = { DATABASE_URL: backend.url! };
+      const serverDir = join(work, 'server-pg');
+      expect(
+        openvend(['server', 'admin', 'utility', 'create', '--code', 'CITY', '--name', 'City Power'], db)
+          .status,
+      ).toBe(0);
+      const outlet = openvend(
+        [
+          'server',
+          'admin',
+          'outlet',
+          'create',
+          '--utility',
+          'CITY',
+          '--code',
+          'SHOP-1',
+          '--name',
+          'Corner Shop',
+        ],
+        db,
+      );
+      expect(outlet.status, outlet.stderr).toBe(0);
+      expect(outlet.json()).toMatchObject({ code: 'SHOP-1', utilityCode: 'CITY' });
+      const missing = openvend(
+        ['server', 'admin', 'outlet', 'create', '--utility', 'NOPE', '--code', 'X', '--name', 'x'],
+        db,
+      );
+      expect(missing.status).toBe(2);
+      expect(JSON.parse(missing.stderr).error.code).toBe('ADMIN_NOT_FOUND');
+      const code = openvend(
+        [
+          'server',
+          'admin',
+          'enrollment-code',
+          '--outlet',
+          'SHOP-1',
+          '--expires-in',
+          '2h',
+          '--data-dir',
+          serverDir,
+        ],
+        db,
+      ).json<{ code: string; outletCommand: string }>();
+      expect(code.outletCommand).toContain(`--code ${code.code}`);
 
-    const server = startServer(['--insecure-http', '--port', '0', '--data-dir', serverDir], db);
-    const { url, stdout } = await server.ready;
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(stdout).toContain('database: postgresql');
-    expect(stdout).toContain('WARNING: plain HTTP');
+      const server = startServer(['--insecure-http', '--port', '0', '--data-dir', serverDir], db);
+      const { url, stdout } = await server.ready;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(stdout).toContain('database: postgresql');
+      expect(stdout).toContain('WARNING: plain HTTP');
 
-    const fixture = createEngineFixture({ now: new Date() });
-    try {
-      const open = fixture.open();
-      for (let n = 1; n <= 3; n++) {
-        open.engine.vend(fixture.sessions.cashier, deterministicVend('cli', n, fixture.vendableMeters));
+      const fixture = createEngineFixture({ now: new Date() });
+      try {
+        const open = fixture.open();
+        for (let n = 1; n <= 3; n++) {
+          open.engine.vend(fixture.sessions.cashier, deterministicVend('cli', n, fixture.vendableMeters));
+        }
+        open.close();
+        const outletDir = ['--data-dir', fixture.dataDir];
+        const enrolled = openvend([
+          'sync',
+          'enroll',
+          ...outletDir,
+          '--server',
+          url,
+          '--code',
+          code.code,
+          '--insecure-http',
+        ]);
+        expect(enrolled.status, enrolled.stderr).toBe(0);
+        expect(enrolled.json()).toMatchObject({ outletCode: 'SHOP-1', utilityName: 'City Power' });
+        const pushed = openvend(['sync', 'push', ...outletDir, '--json']);
+        expect(pushed.status, pushed.stderr).toBe(0);
+        expect(pushed.json()).toEqual({
+          sealed: 1,
+          applied: 1,
+          duplicates: 0,
+          rejectedEvents: 0,
+          halted: null,
+          error: null,
+        });
+        const status = openvend(['sync', 'status', ...outletDir, '--json']).json();
+        expect(status).toMatchObject({
+          state: 'online',
+          pendingEvents: 0,
+          quarantinedEvents: 0,
+          outletCode: 'SHOP-1',
+        });
+        const devices = openvend(['server', 'admin', 'device', 'list'], db).json<
+          Array<{ lastSeq: number }>
+        >();
+        expect(devices).toEqual([
+          expect.objectContaining({ outletCode: 'SHOP-1', status: 'active', lastSeq: 1 }),
+        ]);
+      } finally {
+        fixture.cleanup();
       }
-      open.close();
-      const outletDir = ['--data-dir', fixture.dataDir];
-      const enrolled = openvend([
-        'sync',
-        'enroll',
-        ...outletDir,
-        '--server',
-        url,
-        '--code',
-        code.code,
-        '--insecure-http',
-      ]);
-      expect(enrolled.status, enrolled.stderr).toBe(0);
-      expect(enrolled.json()).toMatchObject({ outletCode: 'SHOP-1', utilityName: 'City Power' });
-      const pushed = openvend(['sync', 'push', ...outletDir, '--json']);
-      expect(pushed.status, pushed.stderr).toBe(0);
-      expect(pushed.json()).toEqual({
-        sealed: 1,
-        applied: 1,
-        duplicates: 0,
-        rejectedEvents: 0,
-        halted: null,
-        error: null,
-      });
-      const status = openvend(['sync', 'status', ...outletDir, '--json']).json();
-      expect(status).toMatchObject({
-        state: 'online',
-        pendingEvents: 0,
-        quarantinedEvents: 0,
-        outletCode: 'SHOP-1',
-      });
-      const devices = openvend(['server', 'admin', 'device', 'list'], db).json<Array<{ lastSeq: number }>>();
-      expect(devices).toEqual([
-        expect.objectContaining({ outletCode: 'SHOP-1', status: 'active', lastSeq: 1 }),
-      ]);
-    } finally {
-      fixture.cleanup();
-    }
-    server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
-  }, CASE_MS);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    },
+    CASE_MS,
+  );
 
-  it('runs on its embedded database by default over HTTPS, and keeps admin commands off it while running', async () => {
-    const serverDir = join(work, 'server-embedded');
-    const server = startServer(['--host', '127.0.0.1', '--port', '0', '--data-dir', serverDir]);
-    const { url, stdout } = await server.ready;
-    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect(stdout).toContain('database: pglite');
-    expect(stdout).toMatch(
-      /TLS certificate SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2} \(new self-signed/,
-    );
-    const locked = openvend(['server', 'admin', 'outlet', 'list', '--data-dir', serverDir]);
-    expect(locked.status).toBe(2);
-    expect(JSON.parse(locked.stderr).error.code).toBe('SERVER_DATA_DIR_LOCKED');
-    server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
-    const after = openvend(['server', 'admin', 'outlet', 'list', '--data-dir', serverDir]);
-    expect(after.status, after.stderr).toBe(0);
-    expect(after.json()).toEqual([]);
-  }, CASE_MS);
+  it(
+    'runs on its embedded database by default over HTTPS, and keeps admin commands off it while running',
+    async () => {
+      const serverDir = join(work, 'server-embedded');
+      const server = startServer(['--host', '127.0.0.1', '--port', '0', '--data-dir', serverDir]);
+      const { url, stdout } = await server.ready;
+      expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(stdout).toContain('database: pglite');
+      expect(stdout).toMatch(
+        /TLS certificate SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2} \(new self-signed/,
+      );
+      const locked = openvend(['server', 'admin', 'outlet', 'list', '--data-dir', serverDir]);
+      expect(locked.status).toBe(2);
+      expect(JSON.parse(locked.stderr).error.code).toBe('SERVER_DATA_DIR_LOCKED');
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      const after = openvend(['server', 'admin', 'outlet', 'list', '--data-dir', serverDir]);
+      expect(after.status, after.stderr).toBe(0);
+      expect(after.json()).toEqual([]);
+    },
+    CASE_MS,
+  );
 });

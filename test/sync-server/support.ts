@@ -1,6 +1,5 @@
 import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { expect } from 'vitest';
 import { APP_VERSION } from '../../src-main/app-version.ts';
 import { signedHeaders } from '../../src-main/sync/api.ts';
 import { signText } from '../../src-main/sync/identity.ts';
@@ -30,7 +29,7 @@ import {
 import { migrateServerDatabase } from '../../sync-server/db/migrator.ts';
 
 /**
- * The server suite runs twice: against the real PostgreSQL (DATABASE_URL, each test file in a database of
+ * Helpers for the server tests (and benchmarks: no vitest import here). The server suite runs twice: against the real PostgreSQL (DATABASE_URL, each test file in a database of
  * its own, dropped at the end) and against PGlite in memory.
  */
 export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -144,7 +143,8 @@ export async function enrollTestDevice(
     url: SYNC_ROUTES.enroll,
     payload: enrollPayload(code, { key, publicKey }),
   });
-  expect(response.statusCode, response.body).toBe(200);
+  if (response.statusCode !== 200)
+    throw new Error(`enrollment failed: ${response.statusCode} ${response.body}`);
   return { deviceId: (response.json() as { deviceId: string }).deviceId, key, publicKey, outletCode };
 }
 

@@ -269,6 +269,17 @@ describe('halts and recovery', () => {
       { force: true },
     );
     await first.client.stop();
+    // A ledger whose chain differs from the server's (an older backup restored) is not re-enrolled blindly.
+    const hash2 = (
+      outlet.sqlite.prepare('SELECT hash FROM sync_batch WHERE seq = 2').get() as { hash: string }
+    ).hash;
+    outlet.sqlite.prepare("UPDATE sync_batch SET hash = 'other' WHERE seq = 2").run();
+    const differs = await enrollInProcess(outlet, backend.database.db, first.transport, NOW, {
+      replace: true,
+    }).catch((e: unknown) => e);
+    expect(differs).toMatchObject({ code: 'SYNC_CHAIN_BROKEN' });
+    expect(readSyncIdentity(outlet.sqlite)!.deviceId).toBe(first.deviceId);
+    outlet.sqlite.prepare('UPDATE sync_batch SET hash = ? WHERE seq = 2').run(hash2);
     const replaced = await enrollInProcess(outlet, backend.database.db, first.transport, NOW, {
       replace: true,
     });
