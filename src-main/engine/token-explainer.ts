@@ -262,7 +262,8 @@ export function explainToken(
         `The token does not decode with the meter's key or any other key this outlet knows (the check fails). Check the digits: a typing error is the usual cause; otherwise it is for another meter or another utility.`,
       );
       if (slip) {
-        result.issuedOnReceipt = slip.receiptNo;
+        // The receipt belongs to the token the cashier probably meant, not to the digits typed: it is named in
+        // the finding only, so "issued on receipt" never vouches for a mistyped token.
         add(
           'warning',
           'typing-error',

@@ -296,10 +296,26 @@ export class VendEngine {
     const tariff = tariffInForce(this.#sqlite, meter.tariffId, dateOf(local));
     const confirmation = this.#confirmation(meter, tariff, now, local);
     this.#requireVendable(meter);
-    return {
-      confirmation,
-      breakdown: priceVend(this.#priceRequest(meter, tariff, tenderMinor, monthOf(local))),
-    };
+    const breakdown = priceVend(this.#priceRequest(meter, tariff, tenderMinor, monthOf(local)));
+    this.#requireCanSell(breakdown, now);
+    return { confirmation, breakdown };
+  }
+
+  /**
+   * The outlet may make this sale: enough float for the money taken, and a vending authority that covers the
+   * credit token. Checked by the trial vend too, so the cashier is warned before taking the money.
+   */
+  #requireCanSell(breakdown: PriceBreakdown, now: Date): void {
+    const takenMinor = breakdown.tenderMinor - breakdown.changeMinor;
+    const { floatBalanceMinor } = this.outlet();
+    if (floatBalanceMinor < takenMinor) {
+      throw new EngineError(
+        'VEND_FLOAT_INSUFFICIENT',
+        'The outlet float is too low for this sale. Top up the float, or sell a smaller amount.',
+        `float ${floatBalanceMinor} < ${takenMinor}`,
+      );
+    }
+    this.#security.checkAuthority(creditTokenValue(breakdown), now);
   }
 
   #storedResult(requestId: string): { result: SaleResult; fingerprint: string } | null {
@@ -499,15 +515,9 @@ export class VendEngine {
       const tariff = tariffInForce(this.#sqlite, meter.tariffId, dateOf(local));
       const priceRequest = this.#priceRequest(meter, tariff, request.tenderMinor, month);
       const breakdown = priceVend(priceRequest);
+      this.#requireCanSell(breakdown, now);
       const takenMinor = request.tenderMinor - breakdown.changeMinor;
       const outlet = this.outlet();
-      if (outlet.floatBalanceMinor < takenMinor) {
-        throw new EngineError(
-          'VEND_FLOAT_INSUFFICIENT',
-          'The outlet float is too low for this sale. Top up the float, or sell a smaller amount.',
-          `float ${outlet.floatBalanceMinor} < ${takenMinor}`,
-        );
-      }
       const resource = meter.meterType;
       const plan: TokenPlanStep[] = [];
       if (breakdown.fbe) {
@@ -529,7 +539,7 @@ export class VendEngine {
       plan.push({
         kind: 'credit',
         label: 'CREDIT TOKEN',
-        valueMinor: breakdown.energyMoneyMinor - breakdown.changeMinor,
+        valueMinor: creditTokenValue(breakdown),
         units: breakdown.units,
         payload: (tid) => ({
           type: 'transfer-credit',
@@ -1210,6 +1220,9 @@ function requireRequestId(requestId: string): void {
 }
 
 /** The sale row's money columns; with the change they add up to the tender exactly. */
+/** The value a credit token carries against the vending authority: the energy money, less the change given. */
+const creditTokenValue = (b: PriceBreakdown) => b.energyMoneyMinor - b.changeMinor;
+
 export function saleTotals(b: PriceBreakdown) {
   return {
     chargesMinor: b.fixedCharges.reduce((sum, c) => sum + c.netMinor, 0),

@@ -11,6 +11,11 @@ export interface BrowserModeOptions {
   secret?: string;
   logLevel?: string;
   simulateDevices?: boolean;
+  /**
+   * Serve this renderer build instead of dist/renderer (tests serve a snapshot, so a rebuild by someone editing the
+   * UI cannot pull the page's scripts from under them). Built on demand when it is a function.
+   */
+  rendererDir?: () => Promise<string>;
 }
 
 export interface BrowserMode {
@@ -21,7 +26,7 @@ export interface BrowserMode {
 
 /** The engine in its thread plus the loopback host serving the renderer build and the bridge over HTTP. */
 export async function startBrowserMode(options: BrowserModeOptions): Promise<BrowserMode> {
-  const [engine] = await Promise.all([
+  const [engine, rendererDir] = await Promise.all([
     startEngineThread({
       dataDir: options.dataDir,
       host: 'browser',
@@ -29,12 +34,12 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.simulateDevices ? { simulateDevices: true } : {}),
     }),
-    ensureRendererBuilt({ quiet: true }),
+    options.rendererDir?.() ?? ensureRendererBuilt({ quiet: true }).then(() => RENDERER_DIST),
   ]);
   try {
     const host = await startBrowserHost({
       engine,
-      rendererDir: RENDERER_DIST,
+      rendererDir,
       port: options.port,
       ...(options.hostname ? { hostname: options.hostname } : {}),
       ...(options.tls ? { tls: options.tls } : {}),

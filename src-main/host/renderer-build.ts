@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceHash, stampIsCurrent, writeStamp } from '../bin/build-stamp.mjs';
 
 /** The repository root (this file is src-main/host/renderer-build.ts). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,35 +11,11 @@ export const RENDERER_DIST = join(REPO_ROOT, 'dist', 'renderer');
 const STAMP = '.openvend-build.json';
 const INPUTS = ['src-renderer', 'src-shared', 'vite.config.ts', 'package-lock.json'];
 
-function* files(path: string): Generator<string> {
-  if (!existsSync(path)) return;
-  if (statSync(path).isFile()) {
-    yield path;
-    return;
-  }
-  for (const entry of readdirSync(path).sort()) yield* files(join(path, entry));
-}
-
 /** A hash of everything the renderer build reads: a different hash means the build in dist/ is stale. */
-export function rendererSourceHash(root = REPO_ROOT): string {
-  const hash = createHash('sha256');
-  for (const input of INPUTS) {
-    for (const file of files(join(root, input))) {
-      hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
-    }
-  }
-  return hash.digest('hex');
-}
+export const rendererSourceHash = (root = REPO_ROOT): string => sourceHash(root, INPUTS);
 
-export function rendererBuildIsCurrent(root = REPO_ROOT): boolean {
-  const stamp = join(root, 'dist', 'renderer', STAMP);
-  if (!existsSync(stamp)) return false;
-  try {
-    return (JSON.parse(readFileSync(stamp, 'utf8')) as { hash?: string }).hash === rendererSourceHash(root);
-  } catch {
-    return false;
-  }
-}
+export const rendererBuildIsCurrent = (root = REPO_ROOT): boolean =>
+  stampIsCurrent(join(root, 'dist', 'renderer', STAMP), root, INPUTS);
 
 /**
  * Builds the renderer with Vite when its sources changed since the last build (npm ci builds it once through the
@@ -55,10 +31,7 @@ export async function ensureRendererBuilt(
     if (!options.force && rendererBuildIsCurrent()) return false;
     const hash = rendererSourceHash();
     await viteBuild(options.quiet === true);
-    writeFileSync(
-      join(RENDERER_DIST, STAMP),
-      `${JSON.stringify({ hash, builtAt: new Date().toISOString() })}\n`,
-    );
+    writeStamp(join(RENDERER_DIST, STAMP), hash);
     return true;
   } finally {
     release();

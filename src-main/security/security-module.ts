@@ -47,4 +47,9 @@ export interface SecurityModule {
   /** The decoder key's check value, for display. */
   decoderKeyCheckValue(meter: MeterKeyData): string;
   authority(): VendingAuthority;
+  /**
+   * Throws the error issueToken would throw for a token of this value now (expired authority, credit limit),
+   * without issuing or consuming anything: the trial vend warns before money is taken.
+   */
+  checkAuthority(valueMinor: number, at: Date): void;
 }

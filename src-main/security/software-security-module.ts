@@ -48,7 +48,7 @@ export class SoftwareSecurityModule implements SecurityModule {
     });
   }
 
-  #checkAuthority(valueMinor: number, at: Date): void {
+  checkAuthority(valueMinor: number, at: Date): void {
     const authority = this.#authority.read();
     const validUntil = Date.parse(authority.validUntil);
     // An unreadable date counts as expired: authority must be proven, never assumed.
@@ -69,7 +69,7 @@ export class SoftwareSecurityModule implements SecurityModule {
   }
 
   issueToken(meter: MeterKeyData, payload: Parameters<typeof encodeToken>[0], valueMinor: number, at: Date) {
-    this.#checkAuthority(valueMinor, at);
+    this.checkAuthority(valueMinor, at);
     const token = encodeToken(
       payload,
       payload.type === 'initiate-test' ? null : createTokenCipher(meter.ea, this.#decoderKey(meter)),
@@ -79,7 +79,7 @@ export class SoftwareSecurityModule implements SecurityModule {
   }
 
   issueKeyChange(meter: MeterKeyData, target: MeterKeyData, rollover: boolean, at: Date) {
-    this.#checkAuthority(0, at);
+    this.checkAuthority(0, at);
     return generateKeyChangeTokens(createTokenCipher(meter.ea, this.#decoderKey(meter)), {
       newKey: this.#decoderKey(target),
       ken: target.ken,

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../src-main/host/renderer-build.ts';
 import { CHROMIUM, CHROMIUM_ARGS, startE2E } from '../e2e/support/e2e-harness.ts';
-import { amountField, customerHeading, ensureShiftOpen, meterField, resultHeading } from '../e2e/support/ui.ts';
+import {
+  amountField,
+  customerHeading,
+  ensureShiftOpen,
+  meterField,
+  resultHeading,
+} from '../e2e/support/ui.ts';
 
 const STARTS = 5;
 const VENDS = 20;
@@ -48,7 +54,9 @@ execFileSync(process.execPath, [BIN, 'build', '--if-stale'], { stdio: 'ignore' }
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 try {
   // --- 1. `openvend start --demo` to an interactive login screen --------------------------------------------
-  say(`\n1. spawn "openvend start --demo --port 0" → login screen interactive (Chromium already running), ${STARTS}×`);
+  say(
+    `\n1. spawn "openvend start --demo --port 0" → login screen interactive (Chromium already running), ${STARTS}×`,
+  );
   const toUrl: number[] = [];
   const toLogin: number[] = [];
   for (let run = 0; run < STARTS; run++) {
@@ -95,7 +103,9 @@ try {
       await sell.click();
       await resultHeading(page).waitFor();
       outside.push(performance.now() - clicked);
-      inside.push(await page.locator('html').evaluate((html) => html.ownerDocument.defaultView.__vendMs as number));
+      inside.push(
+        await page.locator('html').evaluate((html) => html.ownerDocument.defaultView.__vendMs as number),
+      );
       await page.keyboard.press('F2');
       await meterField(page).waitFor();
     }

@@ -232,3 +232,33 @@ describe('reversal approved by a supervisor on the spot', () => {
     expect(JSON.parse(audit.d)).toMatchObject({ approvedBy: 'super', reverses: sale.receiptNo });
   });
 });
+
+describe('the trial vend warns before any money is taken', () => {
+  it('refuses a quote the outlet could not sell: float too low, vending authority expired', async () => {
+    now = new Date('2026-03-10T11:00:00Z');
+    const session = await f.login('cashier');
+    const sqlite = f.running.open.ledger.sqlite;
+    const meterNumber = f.fixture.meterNumbers[4]!;
+    const saved = sqlite
+      .prepare('SELECT float_balance_minor AS f, authority_valid_until AS v FROM outlet WHERE id = 1')
+      .get() as { f: number; v: string };
+    try {
+      sqlite.prepare('UPDATE outlet SET float_balance_minor = 1000 WHERE id = 1').run();
+      const low = errorOf(await f.raw('vend.quote', { session, args: { meterNumber, tenderMinor: 5000 } }));
+      expect(low.code).toBe('VEND_FLOAT_INSUFFICIENT');
+      sqlite.prepare('UPDATE outlet SET float_balance_minor = ? WHERE id = 1').run(saved.f);
+      sqlite.prepare("UPDATE outlet SET authority_valid_until = '2026-03-01T00:00:00Z' WHERE id = 1").run();
+      const expired = errorOf(
+        await f.raw('vend.quote', { session, args: { meterNumber, tenderMinor: 5000 } }),
+      );
+      expect(expired.code).toBe('SECURITY_AUTHORITY_EXPIRED');
+    } finally {
+      sqlite
+        .prepare('UPDATE outlet SET float_balance_minor = ?, authority_valid_until = ? WHERE id = 1')
+        .run(saved.f, saved.v);
+    }
+    expect(
+      (await f.call('vend.quote', { meterNumber, tenderMinor: 5000 }, session)).breakdown.tenderMinor,
+    ).toBe(5000);
+  });
+});
