@@ -2,12 +2,14 @@ import type Database from 'better-sqlite3';
 import type { CustomerRowView, MeterRowView, TariffRowView } from '../../src-shared/bridge/contract.ts';
 import { wallClockInZone } from '../../src-shared/sts/tid.ts';
 import { type Currency, formatMoney } from '../../src-shared/vending/money.ts';
-import type { Levy, TariffBlock } from '../../src-shared/vending/pricing.ts';
+import type { TariffVersion } from '../../src-shared/vending/pricing.ts';
+import { RESOURCE_UNIT_SYMBOLS } from '../../src-shared/vending/receipt.ts';
 import { appendAudit } from './audit-log.ts';
 import { EngineError } from './errors.ts';
 import { isValidPhone } from './master-data.ts';
 import { findMeter } from './meters.ts';
 import { type OperatorSession, requirePermission } from './operators.ts';
+import { TARIFF_VERSION_COLUMNS, type TariffVersionRow, tariffVersionFromRow } from './tariffs.ts';
 import type { UtilityInfo } from './vend-engine.ts';
 
 /**
@@ -348,28 +350,6 @@ export function updateCustomer(
 
 // --- tariffs --------------------------------------------------------------------------------------
 
-interface TariffVersionRow {
-  tariffId: number;
-  code: string;
-  name: string;
-  resource: TariffRowView['resource'];
-  version: number | null;
-  effectiveFrom: string | null;
-  kind: string;
-  blocksJson: string;
-  vatRateBp: number;
-  pricesIncludeVat: number;
-  fixedChargeDescription: string | null;
-  fixedChargeMinor: number;
-  fixedChargeMaxMonths: number;
-  leviesJson: string;
-  fbeMonthlyUnits: number;
-  minVendMinor: number;
-  maxVendMinor: number;
-}
-
-const UNIT_NAMES: Record<TariffRowView['resource'], string> = { electricity: 'kWh', water: 'm³', gas: 'm³' };
-
 /** 0.1 units as text: 500 → "50", 25 → "2.5". */
 const tenths = (units: number) => (units % 10 === 0 ? String(units / 10) : (units / 10).toFixed(1));
 const percent = (bp: number) => `${bp / 100}%`;
@@ -384,13 +364,11 @@ function formatRate(milliMinor: number, currency: Currency): string {
 }
 
 /** One line a supervisor can read: prices per unit or per block, VAT, charges, levies, FBE and vend limits. */
-export function tariffSummary(row: TariffVersionRow, currency: Currency): string {
-  const unit = UNIT_NAMES[row.resource];
+export function tariffSummary(version: TariffVersion, currency: Currency): string {
+  const unit = RESOURCE_UNIT_SYMBOLS[version.resource];
   const money = (minor: number) => formatMoney(minor, currency);
-  const blocks = JSON.parse(row.blocksJson) as TariffBlock[];
-  const levies = JSON.parse(row.leviesJson) as Levy[];
   let from = 0;
-  const prices = blocks.map((b) => {
+  const prices = version.blocks.map((b) => {
     const rate = `${formatRate(b.rateMilliMinorPerKwh, currency)}/${unit}`;
     const band =
       b.upToUnits === null
@@ -402,21 +380,20 @@ export function tariffSummary(row: TariffVersionRow, currency: Currency): string
     return band;
   });
   const parts = [
-    `${row.kind === 'flat' ? 'Flat' : 'Blocks'} ${prices.join(', ')}`,
-    `VAT ${percent(row.vatRateBp)} ${row.pricesIncludeVat === 1 ? 'included' : 'added'}`,
+    `${version.kind === 'flat' ? 'Flat' : 'Blocks'} ${prices.join(', ')}`,
+    `VAT ${percent(version.vatRateBp)} ${version.pricesIncludeVat ? 'included' : 'added'}`,
   ];
-  if (row.fixedChargeMinor > 0) {
-    parts.push(
-      `${row.fixedChargeDescription ?? 'Fixed charge'} ${money(row.fixedChargeMinor)}/month (up to ${row.fixedChargeMaxMonths} months)`,
-    );
+  const fixed = version.fixedMonthlyCharge;
+  if (fixed) {
+    parts.push(`${fixed.description} ${money(fixed.amountMinor)}/month (up to ${fixed.maxMonths} months)`);
   }
-  for (const levy of levies) {
+  for (const levy of version.levies) {
     parts.push(
       `${levy.name} ${levy.kind === 'percent' ? percent(levy.value) : `${formatRate(levy.value, currency)}/${unit}`}`,
     );
   }
-  if (row.fbeMonthlyUnits > 0) parts.push(`FBE ${tenths(row.fbeMonthlyUnits)} ${unit}/month`);
-  parts.push(`vend ${money(row.minVendMinor)}–${money(row.maxVendMinor)}`);
+  if (version.fbeMonthlyUnits > 0) parts.push(`FBE ${tenths(version.fbeMonthlyUnits)} ${unit}/month`);
+  parts.push(`vend ${money(version.minVendMinor)}–${money(version.maxVendMinor)}`);
   return parts.join('; ');
 }
 
@@ -433,34 +410,34 @@ export function listTariffs(
   const currency = { code: utility.currencyCode, minorUnits: utility.currencyMinorUnits };
   const rows = sqlite
     .prepare(
-      `SELECT t.id AS tariffId, t.code, t.name, t.resource, v.version, v.effective_from_local AS effectiveFrom, v.kind,
-        v.blocks_json AS blocksJson, v.vat_rate_bp AS vatRateBp, v.prices_include_vat AS pricesIncludeVat,
-        v.fixed_charge_description AS fixedChargeDescription, v.fixed_charge_minor AS fixedChargeMinor,
-        v.fixed_charge_max_months AS fixedChargeMaxMonths, v.levies_json AS leviesJson, v.fbe_monthly_units AS fbeMonthlyUnits,
-        v.min_vend_minor AS minVendMinor, v.max_vend_minor AS maxVendMinor
+      `SELECT t.id AS tariffListId, v.effective_from_local AS effectiveFrom, ${TARIFF_VERSION_COLUMNS}
        FROM tariff t LEFT JOIN tariff_version v ON v.tariff_id = t.id
        ORDER BY t.code, v.effective_from_local, v.version`,
     )
-    .all() as TariffVersionRow[];
+    .all() as Array<
+    { tariffListId: number; effectiveFrom: string | null } & Omit<TariffVersionRow, 'version'> & {
+        version: number | null;
+      }
+  >;
   const tariffs = new Map<number, TariffRowView>();
   const inForce = new Map<number, TariffRowView['versions'][number]>();
   for (const row of rows) {
-    let tariff = tariffs.get(row.tariffId);
+    let tariff = tariffs.get(row.tariffListId);
     if (!tariff) {
       tariff = { code: row.code, name: row.name, resource: row.resource, versions: [] };
-      tariffs.set(row.tariffId, tariff);
+      tariffs.set(row.tariffListId, tariff);
     }
     if (row.version === null || row.effectiveFrom === null) continue;
     const version = {
       version: row.version,
       effectiveFrom: row.effectiveFrom,
       kind: row.kind,
-      summary: tariffSummary(row, currency),
+      summary: tariffSummary(tariffVersionFromRow({ ...row, version: row.version }), currency),
       inForce: false,
     };
     tariff.versions.push(version);
     // Rows come by effective date then version: the last one not after today is the one in force (as tariffInForce).
-    if (row.effectiveFrom <= today) inForce.set(row.tariffId, version);
+    if (row.effectiveFrom <= today) inForce.set(row.tariffListId, version);
   }
   for (const version of inForce.values()) version.inForce = true;
   return [...tariffs.values()];

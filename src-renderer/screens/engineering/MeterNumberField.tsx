@@ -1,6 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { TextField } from '../../components/index.ts';
-import { checkMeterInput } from '../vend/meter-input.ts';
+import { checkMeterInput, describeMeterInput } from '../vend/meter-input.ts';
 
 export interface MeterNumberFieldProps {
   value: string;
@@ -14,30 +14,7 @@ export interface MeterNumberFieldProps {
 export function MeterNumberField({ value, onChange, submitted, autoFocus = false }: MeterNumberFieldProps) {
   const { t } = useTranslation('engineering');
   const state = checkMeterInput(value);
-  let description: string | null = null;
-  let errorMessage: string | null = null;
-  switch (state.kind) {
-    case 'empty':
-      description = t('meter.hint');
-      if (submitted) errorMessage = t('meter.required');
-      break;
-    case 'not-digits':
-      errorMessage = t('meter.digitsOnly');
-      break;
-    case 'too-long':
-      errorMessage = t('meter.tooLong', { count: state.digits.length });
-      break;
-    case 'incomplete':
-      description = t('meter.typed', { count: state.digits.length });
-      if (submitted) errorMessage = t('meter.incomplete', { count: state.digits.length });
-      break;
-    case 'bad-check-digit':
-      errorMessage = t('meter.badCheckDigit', { expected: state.expected });
-      break;
-    case 'valid':
-      description = t('meter.checkDigitOk');
-      break;
-  }
+  const { description, errorMessage } = describeMeterInput(state, submitted, t);
   return (
     <TextField
       label={t('meter.label')}

@@ -2,7 +2,7 @@ import { type RefObject, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Button, ErrorNotice, Notice, TextField } from '../../components/index.ts';
 import { CardWait } from './DeviceFeedback.tsx';
-import { checkMeterInput } from './meter-input.ts';
+import { checkMeterInput, describeMeterInput } from './meter-input.ts';
 import { isCancelled } from './use-devices.ts';
 
 /** The meter card reader on this step (null when no reader is set: the button is not shown). */
@@ -46,30 +46,7 @@ export function MeterStep({
     if (active) inputRef.current?.focus();
   }, [active, inputRef]);
 
-  let description: string | null = null;
-  let errorMessage: string | null = null;
-  switch (state.kind) {
-    case 'empty':
-      description = t('meter.hint');
-      if (submitted) errorMessage = t('meter.required');
-      break;
-    case 'not-digits':
-      errorMessage = t('meter.digitsOnly');
-      break;
-    case 'too-long':
-      errorMessage = t('meter.tooLong', { count: state.digits.length });
-      break;
-    case 'incomplete':
-      description = t('meter.typed', { count: state.digits.length });
-      if (submitted) errorMessage = t('meter.incomplete', { count: state.digits.length });
-      break;
-    case 'bad-check-digit':
-      errorMessage = t('meter.badCheckDigit', { expected: state.expected });
-      break;
-    case 'valid':
-      description = t('meter.checkDigitOk');
-      break;
-  }
+  const { description, errorMessage } = describeMeterInput(state, submitted, t);
 
   return (
     <section className="ov-panel ov-vend-meter" aria-label={t('meter.title')}>

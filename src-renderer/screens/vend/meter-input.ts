@@ -1,3 +1,4 @@
+import type { TFunction } from 'i18next';
 import { meterPanFromMeterNo, parseMeterPan } from '../../../src-shared/sts/meter-pan.ts';
 
 /** What the cashier has typed into the meter number field so far, checked as they type. */
@@ -39,4 +40,41 @@ export function checkMeterInput(text: string): MeterInputState {
     if (parses(body + digit)) return { kind: 'bad-check-digit', digits: compact, expected: digit };
   }
   return { kind: 'incomplete', digits: compact };
+}
+
+/**
+ * What the meter field says under the input for a state: a hint while typing, an error for a wrong number
+ * (an empty or short number is an error only after a submit attempt).
+ */
+export function describeMeterInput<Namespace extends string>(
+  state: MeterInputState,
+  submitted: boolean,
+  /** The `meter.*` texts of the screen's namespace (vend and engineering both carry them). */
+  t: TFunction<Namespace>,
+): { description: string | null; errorMessage: string | null } {
+  let description: string | null = null;
+  let errorMessage: string | null = null;
+  switch (state.kind) {
+    case 'empty':
+      description = t('meter.hint');
+      if (submitted) errorMessage = t('meter.required');
+      break;
+    case 'not-digits':
+      errorMessage = t('meter.digitsOnly');
+      break;
+    case 'too-long':
+      errorMessage = t('meter.tooLong', { count: state.digits.length });
+      break;
+    case 'incomplete':
+      description = t('meter.typed', { count: state.digits.length });
+      if (submitted) errorMessage = t('meter.incomplete', { count: state.digits.length });
+      break;
+    case 'bad-check-digit':
+      errorMessage = t('meter.badCheckDigit', { expected: state.expected });
+      break;
+    case 'valid':
+      description = t('meter.checkDigitOk');
+      break;
+  }
+  return { description, errorMessage };
 }
