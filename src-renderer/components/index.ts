@@ -1,6 +1,7 @@
 /** Shared UI building blocks (react-aria-components underneath, styled by src-renderer/styles/*.css). */
 export { Button, type ButtonProps, type ButtonVariant } from './Button.tsx';
 export { type DataColumn, DataTable, type DataTableProps } from './DataTable.tsx';
+export { DateField, type DateFieldProps } from './DateField.tsx';
 export { Dialog, DialogActions, type DialogProps } from './Dialog.tsx';
 export { ErrorNotice, type ErrorNoticeProps } from './ErrorNotice.tsx';
 export { Kbd, ShortcutBar, type ShortcutHint } from './Kbd.tsx';

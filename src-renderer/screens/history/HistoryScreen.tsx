@@ -11,6 +11,7 @@ import {
   Button,
   type DataColumn,
   DataTable,
+  DateField,
   ErrorNotice,
   PageHeader,
   ShortcutBar,
@@ -145,15 +146,13 @@ export function HistoryScreen() {
           inputMode="numeric"
           errorMessage={invalid.receipt}
         />
-        <TextField
+        <DateField
           label={t('search.from')}
-          type="date"
           value={filters.from}
           onChange={(from) => setFilters({ ...filters, from })}
         />
-        <TextField
+        <DateField
           label={t('search.to')}
-          type="date"
           value={filters.to}
           onChange={(to) => setFilters({ ...filters, to })}
           errorMessage={invalid.to}
