@@ -13,6 +13,12 @@ import {
 import { Sle4442Encoder } from './drivers/ic-card-encoder.ts';
 import { MsrEncoder } from './drivers/msr-encoder.ts';
 import { EscPosReceiptPrinter } from './drivers/receipt-printer.ts';
+import {
+  SPOOLER_STATUS_NOTE,
+  SpoolerReceiptPrinter,
+  type SpoolPrint,
+  spoolerUnavailableError,
+} from './drivers/spooler-printer.ts';
 import type { SimulatedDevices } from './simulators/simulated-devices.ts';
 import { type HidDeviceLike, HidTransport } from './transports/hid.ts';
 import { type ApduTransport, PcscTransport } from './transports/pcsc.ts';
@@ -43,6 +49,8 @@ export interface DeviceManagerOptions {
   /** HID open (tests: a simulated device); node-hid by default. */
   openHid?: (path: string) => Promise<HidDeviceLike>;
   timeouts?: DeviceTimeouts;
+  /** The desktop shell's print path for `os-spooler` printers; null/absent where there is none (browser mode). */
+  spool?: SpoolPrint | null;
 }
 
 export interface Connected<D> {
@@ -86,7 +94,23 @@ export class DeviceManager {
     return this.#options.configs().get(role)?.config ?? null;
   }
 
-  printer(): Promise<Connected<EscPosReceiptPrinter>> {
+  async printer(): Promise<Connected<EscPosReceiptPrinter | SpoolerReceiptPrinter>> {
+    const config = this.config('receipt-printer');
+    if (config?.role === 'receipt-printer' && config.connection.type === 'os-spooler') {
+      // Nothing to open or keep: each job goes to the system print queue through the desktop shell.
+      const spool = this.#options.spool;
+      if (!spool) {
+        const error = spoolerUnavailableError();
+        this.#lastError.set('receipt-printer', error);
+        throw error;
+      }
+      const { deviceName } = config.connection;
+      return {
+        driver: new SpoolerReceiptPrinter(spool, deviceName ? { deviceName } : {}),
+        description: spoolerDescription(deviceName),
+        simulated: false,
+      };
+    }
     return this.#acquire('receipt-printer') as Promise<Connected<EscPosReceiptPrinter>>;
   }
 
@@ -108,6 +132,14 @@ export class DeviceManager {
     const slot = role === 'card-reader' ? this.#readerSlot() : role;
     const config = this.config(slot);
     if (!config) return { state: 'not-configured', detail: 'No device is set for this role.' };
+    if (config.role === 'receipt-printer' && config.connection.type === 'os-spooler') {
+      return this.#options.spool
+        ? {
+            state: 'connected',
+            detail: `${spoolerDescription(config.connection.deviceName)}. ${SPOOLER_STATUS_NOTE}`,
+          }
+        : { state: 'unavailable', detail: spoolerUnavailableError().userMessage };
+    }
     const live = this.#live.get(slot);
     if (live?.alive && live.key === JSON.stringify(config)) {
       return { state: 'connected', detail: live.connected.description };
@@ -237,6 +269,9 @@ export class DeviceManager {
     switch (connection.type) {
       case 'simulator':
         return this.#requireSimulators(config.role).connect(config.role);
+      case 'os-spooler':
+        // printer() handles the spooler without a byte transport.
+        throw spoolerUnavailableError();
       case 'tcp':
         return new TcpTransport({ host: connection.host, port: connection.port });
       case 'serial': {
@@ -286,3 +321,6 @@ function describe(transport: ByteTransport): string {
   const id = vendorId ? ` (${vendorId}:${productId}${serialNumber ? ` ${serialNumber}` : ''})` : '';
   return `${kind} ${path}${id}`;
 }
+
+const spoolerDescription = (deviceName: string | undefined): string =>
+  `system print queue: ${deviceName ?? 'the default printer'}`;

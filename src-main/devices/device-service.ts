@@ -47,7 +47,9 @@ import {
   updateCarrierJob,
 } from './device-store.ts';
 import { discoverCandidates, systemDiscovery } from './discovery.ts';
+import { SPOOLER_STATUS_NOTE, SpoolerReceiptPrinter } from './drivers/spooler-printer.ts';
 import { DeviceBusyError } from './errors.ts';
+import { renderPageSvg, svgDataUrl } from './simulators/receipt-svg.ts';
 import { SIMULATED_PSC_HEX, type SimulatedDevices } from './simulators/simulated-devices.ts';
 
 /**
@@ -58,7 +60,7 @@ import { SIMULATED_PSC_HEX, type SimulatedDevices } from './simulators/simulated
  */
 
 export interface DeviceServiceOptions
-  extends Pick<DeviceManagerOptions, 'discovery' | 'createSerialPort' | 'openHid' | 'timeouts'> {
+  extends Pick<DeviceManagerOptions, 'discovery' | 'createSerialPort' | 'openHid' | 'timeouts' | 'spool'> {
   sqlite: Database.Database;
   engine: VendEngine;
   dataDir: string;
@@ -112,6 +114,7 @@ export class DeviceService {
       ...(options.createSerialPort ? { createSerialPort: options.createSerialPort } : {}),
       ...(options.openHid ? { openHid: options.openHid } : {}),
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+      ...(options.spool ? { spool: options.spool } : {}),
     });
   }
 
@@ -180,7 +183,10 @@ export class DeviceService {
     }
     try {
       if (role === 'receipt-printer') {
-        const { driver } = await this.manager.printer();
+        const { driver, description } = await this.manager.printer();
+        if (driver instanceof SpoolerReceiptPrinter) {
+          return { ...base, state: 'ready', message: `Ready (${description}). ${SPOOLER_STATUS_NOTE}` };
+        }
         const status = await driver.status();
         const printer = {
           online: status.online,
@@ -314,25 +320,34 @@ export class DeviceService {
     );
     const outcome = await driver.print(job, {
       jobId,
+      columns: this.#columns(),
       onState: ({ state, error }) => {
         if (state !== 'queued') {
           updateCarrierJob(sqlite, jobId, state, this.#clock(), error ? describeError(error) : undefined);
         }
       },
     });
-    const warnings = [
-      outcome.status.paperNearEnd ? 'Paper is running low: load a new roll soon.' : null,
-      outcome.unconfirmed
-        ? 'The printer did not confirm the receipt: check that it printed before giving it to the customer.'
-        : null,
-    ].filter((w): w is string => w !== null);
+    const warnings =
+      outcome.status === null
+        ? [
+            `Sent to the system print queue. ${SPOOLER_STATUS_NOTE} Check that the receipt printed before giving it to the customer.`,
+          ]
+        : [
+            outcome.status.paperNearEnd ? 'Paper is running low: load a new roll soon.' : null,
+            outcome.unconfirmed
+              ? 'The printer did not confirm the receipt: check that it printed before giving it to the customer.'
+              : null,
+          ].filter((w): w is string => w !== null);
+    const simulator = meta.simulated ? (this.simulators?.printer.simulator ?? null) : null;
+    const layout = simulator?.lastLayout() ?? null;
     return {
       jobId,
       receiptNo: meta.receiptNo,
       copy: meta.copy,
       state: outcome.state,
       warning: warnings.join(' ') || null,
-      preview: meta.simulated ? (this.simulators?.printer.simulator.lastPage() ?? null) : null,
+      preview: simulator?.lastPage() ?? null,
+      previewImage: simulator && layout ? svgDataUrl(renderPageSvg(layout, simulator.columns)) : null,
     };
   }
 

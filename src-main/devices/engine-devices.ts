@@ -1,5 +1,7 @@
 import type { OpenEngine } from '../engine/open-engine.ts';
 import { attachDeviceService, DeviceService, detachDeviceService } from './device-service.ts';
+import type { SpoolPrint } from './drivers/spooler-printer.ts';
+import { scriptedPrinterStatus } from './simulators/escpos-printer.ts';
 import { SimulatedDevices } from './simulators/simulated-devices.ts';
 
 /**
@@ -9,7 +11,12 @@ import { SimulatedDevices } from './simulators/simulated-devices.ts';
  */
 export function startEngineDevices(
   open: OpenEngine,
-  options: { dataDir: string; simulate: boolean },
+  options: {
+    dataDir: string;
+    simulate: boolean;
+    /** The desktop shell's print path (Electron) for `os-spooler` printers; null in browser mode. */
+    spool?: SpoolPrint | null;
+  },
 ): DeviceService {
   const sqlite = open.ledger.sqlite;
   let simulators: SimulatedDevices | null = null;
@@ -22,11 +29,23 @@ export function startEngineDevices(
       .get() as {
       columns: number;
     };
-    simulators = new SimulatedDevices({ columns, ...(meter ? { meterNo: meter.meterNo } : {}) });
+    const statusFile = process.env.OPENVEND_SIMULATED_PRINTER_STATUS;
+    simulators = new SimulatedDevices({
+      columns,
+      ...(meter ? { meterNo: meter.meterNo } : {}),
+      // Test/demo only: the simulated printer's paper and cover, scripted from a JSON file another process edits.
+      ...(statusFile ? { printerStatus: () => scriptedPrinterStatus(statusFile) } : {}),
+    });
   }
   return attachDeviceService(
     open.engine,
-    new DeviceService({ engine: open.engine, sqlite, dataDir: options.dataDir, simulators }),
+    new DeviceService({
+      engine: open.engine,
+      sqlite,
+      dataDir: options.dataDir,
+      simulators,
+      ...(options.spool ? { spool: options.spool } : {}),
+    }),
   );
 }
 

@@ -6,6 +6,7 @@ import { createLogger } from '../host/logger.ts';
 import { resolveDataDir } from '../ledger/data-dir.ts';
 import { serveAppRequest } from './app-protocol.ts';
 import { registerBridgeHandlers } from './bridge-ipc.ts';
+import { createSpoolerPrint, printWindowOptions } from './spooler-print.ts';
 import {
   APP_SCHEME,
   APP_START_URL,
@@ -45,6 +46,7 @@ async function start() {
       demo: process.env.OPENVEND_DEMO === '1',
     },
     join(here, 'engine-worker.mjs'),
+    { spool: createSpoolerPrint(() => new BrowserWindow(printWindowOptions())) },
   );
   registerBridgeHandlers(ipcMain, engine, log);
 

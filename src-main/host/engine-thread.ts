@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { BridgeErrorView, BridgeResponse } from '../../src-shared/bridge/contract.ts';
+import { isOpenVendError } from '../../src-shared/errors/openvend-error.ts';
+import type { SpoolJob, SpoolPrint } from '../devices/drivers/spooler-printer.ts';
 import { EngineError } from '../engine/errors.ts';
 
 export interface EngineThreadOptions {
@@ -11,9 +13,24 @@ export interface EngineThreadOptions {
   simulateDevices?: boolean;
 }
 
-export type ToEngine = { type: 'call'; id: number; method: string; request: unknown } | { type: 'close' };
+/** What the worker receives: the options plus whether the host has a print path for spooler printers. */
+export interface EngineWorkerData extends EngineThreadOptions {
+  spooler: boolean;
+}
+
+/** Services of the host process the engine thread may ask for (functions: they cannot travel in workerData). */
+export interface EngineHostHooks {
+  /** The desktop shell's print path for printers behind the OS spooler (Electron only). */
+  spool?: SpoolPrint;
+}
+
+export type ToEngine =
+  | { type: 'call'; id: number; method: string; request: unknown }
+  | { type: 'spooled'; id: number; error: BridgeErrorView | null }
+  | { type: 'close' };
 export type FromEngine =
   | { type: 'ready' }
+  | { type: 'spool'; id: number; job: SpoolJob }
   | { type: 'failed'; error: BridgeErrorView }
   | { type: 'reply'; id: number; response: BridgeResponse }
   | { type: 'closed' };
@@ -37,8 +54,10 @@ const DEV_ENTRY = new URL('./engine-worker.mjs', import.meta.url);
 export function startEngineThread(
   options: EngineThreadOptions,
   entry: URL | string = DEV_ENTRY,
+  hooks: EngineHostHooks = {},
 ): Promise<EngineThread> {
-  const worker = new Worker(entry, { workerData: options });
+  const workerData: EngineWorkerData = { ...options, spooler: hooks.spool !== undefined };
+  const worker = new Worker(entry, { workerData });
   const waiting = new Map<number, (response: BridgeResponse) => void>();
   let nextId = 1;
   let stopped: BridgeErrorView | null = null;
@@ -71,6 +90,11 @@ export function startEngineThread(
           break;
         case 'closed':
           onClosed?.();
+          break;
+        case 'spool':
+          void runSpool(hooks.spool, message.job).then((error) =>
+            worker.postMessage({ type: 'spooled', id: message.id, error } satisfies ToEngine),
+          );
           break;
       }
     });
@@ -112,4 +136,31 @@ export function startEngineThread(
       },
     };
   });
+}
+
+/** Runs a spool job for the engine thread; the failure (never thrown) goes back as an error view. */
+export async function runSpool(
+  spool: SpoolPrint | undefined,
+  job: SpoolJob,
+): Promise<BridgeErrorView | null> {
+  if (!spool) {
+    return {
+      code: 'DEVICE_UNAVAILABLE',
+      userMessage: 'This OpenVend has no system print path.',
+      detail: 'spool request without a host print path',
+    };
+  }
+  try {
+    await spool(job);
+    return null;
+  } catch (error) {
+    return isOpenVendError(error)
+      ? { code: error.code, userMessage: error.userMessage, detail: error.detail }
+      : {
+          code: 'PRINTER_FAULT',
+          userMessage:
+            'The system print queue did not take the receipt. Check the printer in the system settings.',
+          detail: String(error),
+        };
+  }
 }

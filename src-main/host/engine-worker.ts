@@ -1,9 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isOpenVendError } from '../../src-shared/errors/openvend-error.ts';
+import { type SpoolPrint, spoolFailure } from '../devices/drivers/spooler-printer.ts';
 import { startEngineDevices, stopEngineDevices } from '../devices/engine-devices.ts';
 import { createEngineService, type RunningService } from '../service/create-service.ts';
 import { type SyncClient, startSyncIfEnrolled } from '../sync/client.ts';
-import type { EngineThreadOptions, FromEngine, ToEngine } from './engine-thread.ts';
+import type { EngineWorkerData, FromEngine, ToEngine } from './engine-thread.ts';
 import { createLogger } from './logger.ts';
 
 /**
@@ -12,8 +13,20 @@ import { createLogger } from './logger.ts';
  */
 const port = parentPort;
 if (!port) throw new Error('engine-worker must run in a worker thread');
-const options = workerData as EngineThreadOptions;
+const options = workerData as EngineWorkerData;
 const log = createLogger(options.logLevel);
+
+// Printers behind the OS spooler print through the host (Electron main): ask it, and wait for its answer.
+const spoolWaiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+let nextSpoolId = 1;
+const spool: SpoolPrint | null = options.spooler
+  ? (job) =>
+      new Promise<void>((resolve, reject) => {
+        const id = nextSpoolId++;
+        spoolWaiting.set(id, { resolve, reject });
+        port.postMessage({ type: 'spool', id, job } satisfies FromEngine);
+      })
+  : null;
 
 let running: RunningService;
 let sync: SyncClient | null = null;
@@ -24,6 +37,7 @@ try {
   startEngineDevices(running.open, {
     dataDir: options.dataDir,
     simulate: options.simulateDevices ?? process.env.OPENVEND_SIMULATE_DEVICES === '1',
+    spool,
   });
   port.postMessage({ type: 'ready' } satisfies FromEngine);
 } catch (error) {
@@ -35,6 +49,13 @@ try {
 }
 
 port.on('message', async (message: ToEngine) => {
+  if (message.type === 'spooled') {
+    const waiting = spoolWaiting.get(message.id);
+    spoolWaiting.delete(message.id);
+    if (message.error) waiting?.reject(spoolFailure(message.error));
+    else waiting?.resolve();
+    return;
+  }
   if (message.type === 'close') {
     await sync?.stop();
     await stopEngineDevices(running.open);

@@ -43,6 +43,14 @@ const pcscConnection = z.strictObject({
   /** Part of the reader name (e.g. "ACR38"); the first reader when absent. */
   readerName: z.string().trim().min(1).max(100).optional(),
 });
+/**
+ * A printer behind the operating system's print queue, printed through the desktop app (write-only: its status
+ * cannot be read). `deviceName` is the system's printer name; the system default printer when absent.
+ */
+const osSpoolerConnection = z.strictObject({
+  type: z.literal('os-spooler'),
+  deviceName: z.string().trim().min(1).max(200).optional(),
+});
 /** The built-in simulators (tests, demos, training). */
 const simulatorConnection = z.strictObject({ type: z.literal('simulator') });
 
@@ -95,7 +103,12 @@ export const cardReaderSettingsSchema = z.strictObject({ model: msrModel.default
 export const deviceConfigSchema = z.discriminatedUnion('role', [
   z.strictObject({
     role: z.literal('receipt-printer'),
-    connection: z.discriminatedUnion('type', [serialConnection, tcpConnection, simulatorConnection]),
+    connection: z.discriminatedUnion('type', [
+      serialConnection,
+      tcpConnection,
+      osSpoolerConnection,
+      simulatorConnection,
+    ]),
     settings: printerSettingsSchema.default({ qrCode: false, cut: 'partial', confirm: 'none' }),
   }),
   z.strictObject({
@@ -203,6 +216,8 @@ export const printResultSchema = z.strictObject({
   warning: z.string().nullable(),
   /** With the simulated printer: the page as printed (plain text), else null. */
   preview: z.string().nullable(),
+  /** With the simulated printer: the page as an image (a data:image/svg+xml URL), else null. */
+  previewImage: z.string().nullable(),
 });
 export type PrintResult = z.output<typeof printResultSchema>;
 

@@ -32,13 +32,15 @@ export interface PrintOptions {
   jobId: string;
   /** Called at every state change, so the caller can record it (the ledger does). */
   onState?: (update: PrintJobUpdate) => void;
+  /** Page width in characters, for drivers that render the job themselves (the OS spooler). */
+  columns?: number;
 }
 
 export interface PrintOutcome {
   jobId: string;
   state: 'sent' | 'confirmed';
-  /** The status read just before the job (near-end is a warning, not a refusal). */
-  status: PrinterStatus;
+  /** The status read just before the job (near-end is a warning, not a refusal); null where it cannot be read. */
+  status: PrinterStatus | null;
   /** Why a job that left the computer could not be confirmed (confirm mode only). */
   unconfirmed?: string;
 }
@@ -82,7 +84,7 @@ export class EscPosReceiptPrinter implements ReceiptPrinter {
     });
   }
 
-  print(job: Uint8Array, options: PrintOptions): Promise<PrintOutcome> {
+  print(job: Uint8Array, options: PrintOptions): Promise<PrintOutcome & { status: PrinterStatus }> {
     const { jobId } = options;
     const report = (state: PrintJobState, error?: OpenVendError) =>
       options.onState?.({ jobId, state, ...(error ? { error } : {}) });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import CodepageEncoder, { type Codepage } from '@point-of-sale/codepage-encoder';
 import { EPSON_CODE_PAGES } from '../../../src-shared/devices/escpos.ts';
 import type { ByteTransport } from '../transports/transport.ts';
@@ -5,7 +6,8 @@ import type { ByteTransport } from '../transports/transport.ts';
 /**
  * A simulated ESC/POS receipt printer behind any byte transport (the device end of an in-memory link, or a pty).
  * It decodes the stream the way a printer would — code pages (ESC t), alignment, character size, QR codes, feed,
- * cut — and renders each cut page to plain text, so tests and the demo can read the receipt. Status is scripted
+ * cut — and renders each cut page to plain text, so tests and the demo can read the receipt, and keeps each page's
+ * layout (bold, sizes, QR codes) for the image rendering in `receipt-svg.ts`. Status is scripted
  * (paper end, near end, cover open, offline, cutter fault) and answered to DLE EOT 1–4; GS r 1 is answered when
  * `confirms` is on. While not ready it prints nothing (the bytes are counted as dropped).
  */
@@ -25,7 +27,26 @@ export interface PrinterSimulatorOptions {
   /** Answer GS r 1 (end-of-job confirmation). Default true. */
   confirms?: boolean;
   status?: Partial<SimulatedPrinterStatus>;
+  /**
+   * Test/demo only: read before each command batch, so a person (or an end-to-end test in another process) can load
+   * paper or open the cover; null keeps the current status.
+   */
+  statusSource?: () => Partial<SimulatedPrinterStatus> | null;
 }
+
+/** A run of characters printed in one style; `width`/`height` are the character size multipliers. */
+export interface PrintedRun {
+  text: string;
+  bold: boolean;
+  width: number;
+  height: number;
+}
+
+/** One printed line of a page: text runs (none for a blank line), a QR code, or a raster image. */
+export type PrintedLine =
+  | { kind: 'text'; align: 0 | 1 | 2; runs: PrintedRun[] }
+  | { kind: 'qr'; align: 0 | 1 | 2; data: string }
+  | { kind: 'image' };
 
 const ESC = 0x1b;
 const GS = 0x1d;
@@ -79,33 +100,43 @@ const GS_ARGS: Readonly<Record<number, number>> = {
 interface Segment {
   text: string;
   width: number;
+  height: number;
+  bold: boolean;
 }
 
 export class EscPosPrinterSimulator {
-  readonly #transport: ByteTransport;
+  readonly #transport: ByteTransport | null;
   readonly #columns: number;
   readonly #confirms: boolean;
+  readonly #statusSource: (() => Partial<SimulatedPrinterStatus> | null) | null;
   #status: SimulatedPrinterStatus;
   #buffer: number[] = [];
   #table: Codepage = 'cp437';
   #align: 0 | 1 | 2 = 0;
   #widthMultiplier = 1;
+  #heightMultiplier = 1;
+  #bold = false;
   #line: Segment[] = [];
   #lineAlign: 0 | 1 | 2 = 0;
   #page: string[] = [];
+  #layout: PrintedLine[] = [];
   #qrData = '';
   /** Cut pages, oldest first. */
   readonly pages: string[] = [];
+  /** The layout of each cut page (same order as `pages`). */
+  readonly layouts: PrintedLine[][] = [];
   /** Every byte received, for tests. */
   readonly received: number[] = [];
   droppedBytes = 0;
   readonly #pageListeners = new Set<(page: string) => void>();
   readonly #offData: () => void;
 
-  constructor(transport: ByteTransport, options: PrinterSimulatorOptions = {}) {
+  /** `transport` null: a decoder only (fed with `feed`), whose replies go nowhere. */
+  constructor(transport: ByteTransport | null, options: PrinterSimulatorOptions = {}) {
     this.#transport = transport;
     this.#columns = options.columns ?? 42;
     this.#confirms = options.confirms ?? true;
+    this.#statusSource = options.statusSource ?? null;
     this.#status = {
       paperEnd: false,
       paperNearEnd: false,
@@ -114,7 +145,16 @@ export class EscPosPrinterSimulator {
       cutterError: false,
       ...options.status,
     };
-    this.#offData = transport.onData((chunk) => this.#receive(chunk));
+    this.#offData = transport ? transport.onData((chunk) => this.#receive(chunk)) : () => undefined;
+  }
+
+  get columns(): number {
+    return this.#columns;
+  }
+
+  /** Decodes bytes as if they came down the cable. */
+  feed(bytes: Uint8Array): void {
+    this.#receive(bytes);
   }
 
   /** Scripts the printer's state (e.g. `{ paperEnd: true }`), as a person opening the cover would. */
@@ -136,9 +176,19 @@ export class EscPosPrinterSimulator {
     return this.pages.at(-1) ?? null;
   }
 
+  /** The last cut page's layout, or null. */
+  lastLayout(): PrintedLine[] | null {
+    return this.layouts.at(-1) ?? null;
+  }
+
   /** Text printed since the last cut (not yet cut off). */
   get pending(): string {
     return [...this.#page, ...(this.#line.length ? [this.#renderLine()] : [])].join('\n');
+  }
+
+  /** Layout printed since the last cut. */
+  get pendingLayout(): PrintedLine[] {
+    return [...this.#layout, ...(this.#line.length ? [this.#lineLayout()] : [])];
   }
 
   onPage(listener: (page: string) => void): () => void {
@@ -169,6 +219,8 @@ export class EscPosPrinterSimulator {
   }
 
   #receive(chunk: Uint8Array): void {
+    const scripted = this.#statusSource?.();
+    if (scripted) this.setStatus(scripted);
     this.received.push(...chunk);
     this.#buffer.push(...chunk);
     let i = 0;
@@ -181,7 +233,7 @@ export class EscPosPrinterSimulator {
   }
 
   #reply(bytes: number[]): void {
-    if (this.#transport.isOpen) void this.#transport.write(Uint8Array.from(bytes)).catch(() => undefined);
+    if (this.#transport?.isOpen) void this.#transport.write(Uint8Array.from(bytes)).catch(() => undefined);
   }
 
   /** Handles one command or character at `i`; returns the bytes used, 0 when more bytes are needed. */
@@ -212,7 +264,12 @@ export class EscPosPrinterSimulator {
     if (byte < 0x20) return 1; // CR, HT and other controls: ignored
     this.#print(() => {
       if (this.#line.length === 0) this.#lineAlign = this.#align;
-      this.#line.push({ text: decodeByte(this.#table, byte), width: this.#widthMultiplier });
+      this.#line.push({
+        text: decodeByte(this.#table, byte),
+        width: this.#widthMultiplier,
+        height: this.#heightMultiplier,
+        bold: this.#bold,
+      });
     });
     return 1;
   }
@@ -222,6 +279,16 @@ export class EscPosPrinterSimulator {
       case 0x40:
         this.#align = 0;
         this.#widthMultiplier = 1;
+        this.#heightMultiplier = 1;
+        this.#bold = false;
+        break;
+      case 0x45: // ESC E n
+        this.#bold = (n & 0x01) === 1;
+        break;
+      case 0x21: // ESC ! n: bold (bit 3), double height (bit 4), double width (bit 5)
+        this.#bold = (n & 0x08) !== 0;
+        this.#heightMultiplier = n & 0x10 ? 2 : 1;
+        this.#widthMultiplier = n & 0x20 ? 2 : 1;
         break;
       case 0x74:
         this.#table = TABLE_BY_ESC_T.get(n) ?? 'cp437';
@@ -232,7 +299,7 @@ export class EscPosPrinterSimulator {
       case 0x64:
         this.#print(() => {
           this.#flushLine();
-          for (let k = 0; k < n; k++) this.#page.push('');
+          for (let k = 0; k < n; k++) this.#pushLine('', { kind: 'text', align: 0, runs: [] });
         });
         break;
     }
@@ -264,12 +331,15 @@ export class EscPosPrinterSimulator {
       if (i + 8 > b.length) return 0;
       const size = (b[i + 4]! | (b[i + 5]! << 8)) * (b[i + 6]! | (b[i + 7]! << 8));
       if (i + 8 + size > b.length) return 0;
-      this.#print(() => this.#page.push('[image]'));
+      this.#print(() => this.#pushLine('[image]', { kind: 'image' }));
       return 8 + size;
     }
     const args = GS_ARGS[command] ?? 0;
     if (i + 2 + args > b.length) return 0;
-    if (command === 0x21) this.#widthMultiplier = ((b[i + 2]! >> 4) & 0x07) + 1;
+    if (command === 0x21) {
+      this.#widthMultiplier = ((b[i + 2]! >> 4) & 0x07) + 1;
+      this.#heightMultiplier = (b[i + 2]! & 0x07) + 1;
+    }
     if (command === 0x72 && this.#confirms && this.ready) this.#reply([0x00]);
     return 2 + args;
   }
@@ -281,7 +351,11 @@ export class EscPosPrinterSimulator {
     if (fn === 0x51) {
       this.#print(() => {
         this.#flushLine();
-        this.#page.push(this.#aligned(`[QR ${this.#qrData}]`, this.#qrData.length + 5, this.#align));
+        this.#pushLine(this.#aligned(`[QR ${this.#qrData}]`, this.#qrData.length + 5, this.#align), {
+          kind: 'qr',
+          align: this.#align,
+          data: this.#qrData,
+        });
       });
     }
   }
@@ -303,12 +377,29 @@ export class EscPosPrinterSimulator {
     return (' '.repeat(pad) + text).trimEnd();
   }
 
+  /** The current line as styled runs (adjacent characters of one style joined). */
+  #lineLayout(): PrintedLine {
+    const runs: PrintedRun[] = [];
+    for (const s of this.#line) {
+      const last = runs.at(-1);
+      if (last && last.bold === s.bold && last.width === s.width && last.height === s.height)
+        last.text += s.text;
+      else runs.push({ text: s.text, bold: s.bold, width: s.width, height: s.height });
+    }
+    return { kind: 'text', align: this.#lineAlign, runs };
+  }
+
+  #pushLine(text: string, layout: PrintedLine): void {
+    this.#page.push(text);
+    this.#layout.push(layout);
+  }
+
   #endLine(): void {
     if (this.#line.length === 0) {
-      this.#page.push('');
+      this.#pushLine('', { kind: 'text', align: 0, runs: [] });
       return;
     }
-    this.#page.push(this.#renderLine());
+    this.#pushLine(this.#renderLine(), this.#lineLayout());
     this.#line = [];
   }
 
@@ -320,8 +411,35 @@ export class EscPosPrinterSimulator {
   #cut(): void {
     this.#flushLine();
     const page = this.#page.join('\n').replace(/\n+$/, '');
+    const layout = [...this.#layout];
+    // Trailing feeds, as the text page drops them.
+    const blank = (line: PrintedLine | undefined) => line?.kind === 'text' && line.runs.length === 0;
+    while (blank(layout.at(-1))) layout.pop();
     this.#page = [];
+    this.#layout = [];
     this.pages.push(page);
+    this.layouts.push(layout);
     for (const listener of [...this.#pageListeners]) listener(page);
   }
+}
+
+/**
+ * Test/demo only: the status scripted in a JSON file (e.g. `{"paperEnd": true}`), so an end-to-end test in another
+ * process can take the paper out and load it again (`OPENVEND_SIMULATED_PRINTER_STATUS`). A missing or unreadable
+ * file scripts nothing.
+ */
+export function scriptedPrinterStatus(path: string): Partial<SimulatedPrinterStatus> | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const status: Partial<SimulatedPrinterStatus> = {};
+  for (const key of ['paperEnd', 'paperNearEnd', 'coverOpen', 'offline', 'cutterError'] as const) {
+    const value = (parsed as Record<string, unknown>)[key];
+    if (typeof value === 'boolean') status[key] = value;
+  }
+  return status;
 }

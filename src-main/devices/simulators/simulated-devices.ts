@@ -2,7 +2,7 @@ import type { DeviceRole } from '../../../src-shared/bridge/device-schemas.ts';
 import type { TrackSet } from '../../../src-shared/devices/iso-track.ts';
 import { createMemoryLink, type MemoryLink } from '../transports/memory.ts';
 import type { ByteTransport } from '../transports/transport.ts';
-import { EscPosPrinterSimulator } from './escpos-printer.ts';
+import { EscPosPrinterSimulator, type SimulatedPrinterStatus } from './escpos-printer.ts';
 import { MsrSimulator } from './msr.ts';
 import { SimulatedPcscReader, Sle4442Card } from './sle4442.ts';
 
@@ -18,6 +18,8 @@ export interface SimulatedDevicesOptions {
   columns?: number;
   /** Swipe at once whenever the encoder waits (default true). */
   autoSwipe?: boolean;
+  /** Test/demo only: the printer's scripted status, read before each command batch (see `scriptedPrinterStatus`). */
+  printerStatus?: () => Partial<SimulatedPrinterStatus> | null;
 }
 
 export const SIMULATED_PSC_HEX = 'ffffff';
@@ -34,7 +36,11 @@ export class SimulatedDevices {
     const card: TrackSet = options.meterNo ? { 2: `${options.meterNo}=0000` } : {};
     this.printer = new SimulatedSlot(
       'simulated receipt printer',
-      (end) => new EscPosPrinterSimulator(end, { columns: options.columns ?? 42 }),
+      (end) =>
+        new EscPosPrinterSimulator(end, {
+          columns: options.columns ?? 42,
+          ...(options.printerStatus ? { statusSource: options.printerStatus } : {}),
+        }),
     );
     this.msr = new SimulatedSlot(
       'simulated MSR206',
@@ -106,6 +112,7 @@ function carryState(from: object, to: object): void {
   if (from instanceof EscPosPrinterSimulator && to instanceof EscPosPrinterSimulator) {
     to.setStatus(from.status);
     to.pages.push(...from.pages);
+    to.layouts.push(...from.layouts);
   }
   if (from instanceof MsrSimulator && to instanceof MsrSimulator) to.insertCard(from.card);
 }

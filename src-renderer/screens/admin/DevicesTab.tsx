@@ -52,6 +52,8 @@ const describeConnection = (connection: Connection): string => {
       return `PC/SC ${connection.readerName ?? ''}`.trim();
     case 'simulator':
       return 'simulator';
+    case 'os-spooler':
+      return `spooler ${connection.deviceName ?? ''}`.trim();
   }
 };
 
@@ -73,6 +75,9 @@ function choicesFor(
     });
   if (simulated || current?.type === 'simulator')
     choices.push({ id: 'simulator', label: t('devices.simulator'), connection: { type: 'simulator' } });
+  // The system print queue (desktop app only; write-only: its status cannot be read).
+  if (role === 'receipt-printer' && !(current?.type === 'os-spooler' && !current.deviceName))
+    choices.push({ id: 'os-spooler', label: t('devices.spooler'), connection: { type: 'os-spooler' } });
   const kinds = USB_ROLES[role];
   for (const [type, list] of [
     ['serial', kinds.serial ? candidates.serial : []],
@@ -277,6 +282,9 @@ function TestPrint() {
       ) : null}
       {print.data?.preview ? (
         <ReceiptPreview text={print.data.preview} label={t('devices.testPage')} />
+      ) : null}
+      {print.data?.previewImage ? (
+        <img className="ov-printed-image" src={print.data.previewImage} alt={t('devices.testPageImage')} />
       ) : null}
     </section>
   );

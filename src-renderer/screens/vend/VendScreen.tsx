@@ -65,9 +65,12 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
   const [attempt, setAttempt] = useState<Attempt | null>(null);
   const [slip, setSlip] = useState<{ sale: SaleResult; copy: boolean } | null>(null);
   const [cardInfoOpen, setCardInfoOpen] = useState(false);
-  const [printedPage, setPrintedPage] = useState<{ text: string; copy: boolean; receiptNo: string } | null>(
-    null,
-  );
+  const [printedPage, setPrintedPage] = useState<{
+    text: string;
+    image: string | null;
+    copy: boolean;
+    receiptNo: string;
+  } | null>(null);
   const meterRef = useRef<HTMLInputElement>(null);
 
   const lookup = useBridgeMutation('meter.confirm', {
@@ -356,6 +359,7 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
                 if (printed?.preview)
                   setPrintedPage({
                     text: printed.preview,
+                    image: printed.previewImage,
                     copy: printed.copy,
                     receiptNo: step.sale.receipt.header.receiptNo,
                   });
@@ -385,7 +389,14 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
           label={t('slip.label', { receiptNo: printedPage.receiptNo })}
           text={printedPage.text}
           copy={printedPage.copy}
-          note={<Notice tone="info">{t('device.printedNote')}</Notice>}
+          note={
+            <>
+              <Notice tone="info">{t('device.printedNote')}</Notice>
+              {printedPage.image ? (
+                <img className="ov-printed-image" src={printedPage.image} alt={t('device.printedImage')} />
+              ) : null}
+            </>
+          }
         />
       ) : null}
       <Dialog isOpen={cardInfoOpen} onOpenChange={setCardInfoOpen} title={t('card.title')} isDismissable>
