@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { APP_VERSION } from '../src-main/app-version.ts';
 import { isOpenVendError } from '../src-shared/errors/openvend-error.ts';
 import { SyncError } from '../src-shared/sync/errors.ts';
+import { masterQuerySchema } from '../src-shared/sync/master-data.ts';
 import {
   type DeviceInfo,
   type ErrorBody,
@@ -15,6 +16,7 @@ import type { ServerDatabase } from './db/database.ts';
 import { outlet } from './db/schema.ts';
 import { enrollDevice } from './enrollment.ts';
 import { ingestBatch, parseUpload } from './ingest.ts';
+import { masterPage } from './master-data.ts';
 import { createMetrics, type SyncMetrics } from './metrics.ts';
 
 export interface SyncServerOptions {
@@ -163,6 +165,13 @@ export function buildSyncServer(options: SyncServerOptions): SyncServer {
       lastHash: row.lastHash,
       serverTime: clock().toISOString(),
     };
+  });
+
+  app.get(SYNC_ROUTES.master, async (request) => {
+    const row = await authenticateDevice(db, signed(request), clock(), { readOnly: false });
+    const query = masterQuerySchema.safeParse(request.query);
+    if (!query.success) throw new SyncError('SYNC_MALFORMED', 'after and limit must be whole numbers');
+    return masterPage(db, { outletId: row.outletId }, query.data);
   });
 
   app.post(SYNC_ROUTES.batches, async (request) => {

@@ -29,6 +29,7 @@ interface ServerDbOptions {
 const serverModules = async () => ({
   ...(await import('../../sync-server/start.ts')),
   ...(await import('../../sync-server/admin.ts')),
+  ...(await import('../../sync-server/master-data.ts')),
   ...(await import('../../sync-server/data-dir.ts')),
   ...(await import('../../sync-server/tls.ts')),
 });
@@ -75,7 +76,124 @@ const dbOptions = (command: Command) =>
     )
     .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL; neither = the embedded database)');
 
-function registerAdminCommands(server: Command): void {
+const wholeNumber = (text: string, what: string): number => {
+  if (!/^\d{1,15}$/.test(text)) throw new CliInputError(`${what} ${text}: give a whole number (minor units)`);
+  return Number(text);
+};
+
+/** Master data the outlets pull (sync-server/master-data.ts). */
+function registerMasterDataCommands(admin: Command, setExitCode: (code: number) => void): void {
+  const master = admin.command('master').description('Master data sent down to the outlets');
+  type Opts = ServerDbOptions & Record<string, string>;
+  dbOptions(
+    master.command('import-customers').description('Import customers (CSV, the outlet import format)'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--file <csv>', 'the CSV file')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { importCustomersFileToServer } = await serverModules();
+      const result = await withAdminDb(options, (db) =>
+        importCustomersFileToServer(db, {
+          utilityCode: options.utility!,
+          file: options.file!,
+          now: new Date(),
+        }),
+      );
+      printJson(result);
+      if (result.problems.length > 0) setExitCode(EXIT.failed);
+    });
+  for (const [name, block] of [
+    ['block-meter', true],
+    ['unblock-meter', false],
+  ] as const) {
+    dbOptions(master.command(name).description(block ? 'Block a meter at every outlet' : 'Unblock a meter'))
+      .requiredOption('--utility <code>', 'the utility code')
+      .requiredOption('--meter <number>', 'the meter number')
+      .option('--reason <text>', 'why (shown to the cashier)', 'blocked by head office')
+      .action(async (_o: Opts, command: Command) => {
+        const options = command.optsWithGlobals() as Opts;
+        const { setMeterBlock } = await serverModules();
+        printJson(
+          await withAdminDb(options, (db) =>
+            setMeterBlock(db, {
+              utilityCode: options.utility!,
+              meterNo: options.meter!,
+              reason: block ? options.reason! : null,
+              now: new Date(),
+            }),
+          ),
+        );
+      });
+  }
+  dbOptions(
+    master.command('operator').description('Create or change an operator at every outlet (hash only)'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--username <name>', 'login name')
+    .requiredOption('--display-name <name>', 'shown name')
+    .requiredOption('--role <role>', 'cashier, supervisor, engineer or admin')
+    .option('--password-stdin', 'read the new password from standard input (never from the command line)')
+    .option('--inactive', 'retire the operator')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts & { passwordStdin?: boolean; inactive?: boolean };
+      const password = options.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : null;
+      const { setOperator } = await serverModules();
+      printJson(
+        await withAdminDb(options, (db) =>
+          setOperator(db, {
+            utilityCode: options.utility!,
+            username: options.username!,
+            displayName: options.displayName!,
+            role: options.role!,
+            password,
+            active: !options.inactive,
+            now: new Date(),
+          }),
+        ),
+      );
+    });
+  dbOptions(master.command('float-top-up').description("Credit an outlet's float (once per reference)"))
+    .requiredOption('--outlet <code>', 'the outlet code')
+    .requiredOption('--amount-minor <n>', 'amount in minor units')
+    .requiredOption('--reference <text>', 'payment reference, unique per outlet')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { addFloatTopUp } = await serverModules();
+      const amountMinor = wholeNumber(options.amountMinor!, '--amount-minor');
+      printJson(
+        await withAdminDb(options, (db) =>
+          addFloatTopUp(db, {
+            outletCode: options.outlet!,
+            amountMinor,
+            reference: options.reference!,
+            now: new Date(),
+          }),
+        ),
+      );
+    });
+  dbOptions(master.command('authority').description("Set an outlet's vending authority"))
+    .requiredOption('--outlet <code>', 'the outlet code')
+    .requiredOption('--credit-limit-minor <n>', 'credit limit in minor units')
+    .requiredOption('--valid-until <iso>', 'ISO date-time, e.g. 2027-01-31T22:00:00Z')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { setVendingAuthority } = await serverModules();
+      const creditLimitMinor = wholeNumber(options.creditLimitMinor!, '--credit-limit-minor');
+      printJson(
+        await withAdminDb(options, (db) =>
+          setVendingAuthority(db, {
+            outletCode: options.outlet!,
+            creditLimitMinor,
+            validUntil: options.validUntil!,
+            now: new Date(),
+          }),
+        ),
+      );
+    });
+}
+
+function registerAdminCommands(server: Command, setExitCode: (code: number) => void): void {
   const admin = server.command('admin').description('Head-office administration of the sync server database');
 
   const utility = admin.command('utility').description('Utilities (the companies outlets sell for)');
@@ -141,6 +259,8 @@ function registerAdminCommands(server: Command): void {
         outletCommand: `openvend sync enroll --server https://<server-address>:<port> --code ${created.code}${fingerprint ? ` --fingerprint ${fingerprint}` : ''}`,
       });
     });
+
+  registerMasterDataCommands(admin, setExitCode);
 
   const device = admin.command('device').description('Enrolled outlet devices');
   dbOptions(device.command('list').description('List devices and their state')).action(
@@ -212,8 +332,10 @@ function registerServer(program: Command, setExitCode: (code: number) => void): 
           tlsKey: options.tlsKey,
           logger: createLogger(),
         });
-        say(`OpenVend sync server ${APP_VERSION} listening on ${running.url}`);
-        say(`database: ${running.database.kind} (${running.database.where})`);
+        // One write, so a reader that waits for "listening" also has the database line.
+        say(
+          `OpenVend sync server ${APP_VERSION} listening on ${running.url}\ndatabase: ${running.database.kind} (${running.database.where})`,
+        );
         if (running.fingerprint) {
           say(
             `TLS certificate SHA-256 fingerprint: ${running.fingerprint}${running.certificateGenerated ? ' (new self-signed certificate)' : ''}`,
@@ -236,7 +358,7 @@ function registerServer(program: Command, setExitCode: (code: number) => void): 
         });
       },
     );
-  registerAdminCommands(server);
+  registerAdminCommands(server, setExitCode);
 }
 
 interface OutletOptions {

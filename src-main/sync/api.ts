@@ -1,6 +1,7 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { SyncError, syncErrorFromResponse } from '../../src-shared/sync/errors.ts';
+import { type MasterPage, masterPageSchema, masterPath } from '../../src-shared/sync/master-data.ts';
 import {
   type DeviceInfo,
   deviceInfoSchema,
@@ -65,7 +66,7 @@ function decode<T extends z.ZodType>(response: TransportResponse, schema: T, wha
   );
 }
 
-/** The three calls of the protocol, typed; every refusal becomes a SyncError with its class. */
+/** The calls of the protocol, typed; every refusal becomes a SyncError with its class. */
 export class SyncApi {
   readonly #transport: SyncTransport;
   readonly #clock: () => Date;
@@ -85,6 +86,17 @@ export class SyncApi {
     const headers = signedHeaders(device, 'GET', SYNC_ROUTES.device, new Uint8Array(0), this.#clock());
     const response = await this.#transport.send('GET', SYNC_ROUTES.device, null, headers);
     return decode(response, deviceInfoSchema, 'device');
+  }
+
+  async masterPage(
+    device: { deviceId: string; key: KeyObject },
+    after: number,
+    limit: number,
+  ): Promise<MasterPage> {
+    const path = masterPath(after, limit);
+    const headers = signedHeaders(device, 'GET', path, new Uint8Array(0), this.#clock());
+    const response = await this.#transport.send('GET', path, null, headers);
+    return decode(response, masterPageSchema, 'master data');
   }
 
   async upload(

@@ -15,6 +15,7 @@ import {
   uploadRequestFor,
 } from './batches.ts';
 import { readSyncIdentity, requireSyncIdentity, type SyncIdentity, unsealDeviceKey } from './identity.ts';
+import { pullMasterData } from './master-pull.ts';
 import { readSyncState, recordSyncFailure, recordSyncSuccess } from './sync-state.ts';
 import { createTransport } from './transport.ts';
 
@@ -57,6 +58,8 @@ export interface SyncRunReport {
   applied: number;
   duplicates: number;
   rejectedEvents: number;
+  /** Master-data changes applied in this run (pulled when the heartbeat interval has passed). */
+  masterChanges: number;
   /** The failure that ended the run, if any. */
   error: SyncError | null;
   halted: string | null;
@@ -105,6 +108,8 @@ export class SyncClient {
   #timer: NodeJS.Timeout | null = null;
   #inflight: Promise<SyncRunReport> | null = null;
   #stopped = true;
+  /** When master data was last pulled (ms), in memory: after a restart the first run pulls. */
+  #masterPulledAt: number | null = null;
 
   constructor(options: SyncClientOptions) {
     this.#sqlite = options.sqlite;
@@ -188,6 +193,7 @@ export class SyncClient {
       applied: 0,
       duplicates: 0,
       rejectedEvents: 0,
+      masterChanges: 0,
       error: null,
       halted: null,
     };
@@ -248,6 +254,13 @@ export class SyncClient {
           const code = info.status === 'revoked' ? 'SYNC_DEVICE_REVOKED' : 'SYNC_DEVICE_QUARANTINED';
           throw new SyncError(code, `heartbeat: device ${info.status}`);
         }
+        contacted = true;
+      }
+      const now = this.#clock().getTime();
+      if (this.#masterPulledAt === null || now - this.#masterPulledAt >= this.#heartbeatMs) {
+        const pulled = await pullMasterData(this.#sqlite, this.#api, this.#device, this.#clock);
+        this.#masterPulledAt = now;
+        report.masterChanges = pulled.applied;
         contacted = true;
       }
       if (contacted) recordSyncSuccess(this.#sqlite, this.#clock());

@@ -28,6 +28,8 @@ export const SYNC_ROUTES = {
   enroll: '/v1/enroll',
   device: '/v1/device',
   batches: '/v1/batches',
+  /** GET ?after=<server sequence>&limit=<n>: master-data changes for this outlet (master-data.ts). */
+  master: '/v1/master',
 } as const;
 
 export const SIGNATURE_HEADERS = {

@@ -34,4 +34,14 @@ export const SERVER_MIGRATIONS: readonly BundledMigration[] = [
       'CREATE INDEX "request_nonce_expiry" ON "request_nonce" USING btree ("expires_at");',
     ],
   },
+  {
+    id: '0001_master_data',
+    sha256: '0a18ee6609150b202d3d2dd546961923b2c15fa429f7ed2f63fecdea35a8d059',
+    statements: [
+      'CREATE TABLE "master_change" (\n\t"id" bigserial PRIMARY KEY NOT NULL,\n\t"utility_id" integer NOT NULL,\n\t"outlet_id" integer,\n\t"kind" text NOT NULL,\n\t"key" text NOT NULL,\n\t"data" jsonb,\n\t"created_at" timestamp with time zone DEFAULT now() NOT NULL\n);',
+      'ALTER TABLE "master_change" ADD CONSTRAINT "master_change_utility_id_utility_id_fk" FOREIGN KEY ("utility_id") REFERENCES "public"."utility"("id") ON DELETE no action ON UPDATE no action;',
+      'ALTER TABLE "master_change" ADD CONSTRAINT "master_change_outlet_id_outlet_id_fk" FOREIGN KEY ("outlet_id") REFERENCES "public"."outlet"("id") ON DELETE no action ON UPDATE no action;',
+      'CREATE INDEX "master_change_utility" ON "master_change" USING btree ("utility_id","id");',
+    ],
+  },
 ];

@@ -180,3 +180,25 @@ export const deviceIncident = pgTable(
   },
   (t) => [index('device_incident_device').on(t.deviceId)],
 );
+
+/**
+ * Master data for the outlets, as an append-only change log: `id` is the server sequence the outlets pull by
+ * (cursor, never timestamps). `outlet_id` null = every outlet of the utility. `data` null = a tombstone.
+ * Writers hold a transaction-level advisory lock (master-data.ts), so ids become visible in order and a
+ * reader's cursor never skips a change committed late.
+ */
+export const masterChange = pgTable(
+  'master_change',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    utilityId: integer('utility_id')
+      .notNull()
+      .references(() => utility.id),
+    outletId: integer('outlet_id').references(() => outlet.id),
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    data: jsonb('data'),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('master_change_utility').on(t.utilityId, t.id)],
+);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,27 @@ function openvend(args: string[], extra: Record<string, string | undefined> = {}
   };
 }
 
+/** Like `openvend`, without blocking the test worker; `input` goes to standard input. */
+function openvendAsync(args: string[], input = '') {
+  const child = spawn(process.execPath, [bin, ...args], { env: env({}) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdin.end(input);
+  return new Promise<{ status: number | null; stdout: string; stderr: string; json: <T>() => T }>(
+    (resolve) => {
+      child.on('close', (status) =>
+        resolve({ status, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }),
+      );
+    },
+  );
+}
+
 /** Starts `openvend server …` and resolves with its first lines once it listens. */
 function startServer(args: string[], extra: Record<string, string | undefined> = {}) {
   const child = spawn(process.execPath, [bin, 'server', ...args], { env: env(extra) });
@@ -58,7 +79,8 @@ function startServer(args: string[], extra: Record<string, string | undefined> =
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const url = /listening on (\S+)/.exec(stdout)?.[1];
-      if (url && stdout.includes('\n', stdout.indexOf('database:'))) resolve({ url, stdout });
+      const database = stdout.indexOf('database:');
+      if (url && database >= 0 && stdout.includes('\n', database)) resolve({ url, stdout });
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
   });
@@ -205,6 +227,104 @@ describe('openvend server and openvend sync (child processes)', () => {
       const after = openvend(['server', 'admin', 'outlet', 'list', '--data-dir', serverDir]);
       expect(after.status, after.stderr).toBe(0);
       expect(after.json()).toEqual([]);
+    },
+    CASE_MS,
+  );
+  it(
+    'sends master data down through admin commands; bad input exits non-zero and writes nothing',
+    async () => {
+      const dir = ['--data-dir', join(work, 'server-master')];
+      // Asynchronous children: a minute of spawnSync would block the test worker's own messages.
+      const admin = (...args: string[]) => openvendAsync(['server', 'admin', ...args, ...dir]);
+      expect((await admin('utility', 'create', '--code', 'CITY', '--name', 'City Power')).status).toBe(0);
+      const created = await admin(
+        'outlet',
+        'create',
+        '--utility',
+        'CITY',
+        '--code',
+        'SHOP-1',
+        '--name',
+        'Shop',
+      );
+      expect(created.status, created.stderr).toBe(0);
+      const good = join(work, 'customers.csv');
+      writeFileSync(good, 'account_no,name,fbe_eligible\nC-1,Ada,yes\nC-2,Ben,no\n');
+      const bad = join(work, 'customers-bad.csv');
+      writeFileSync(bad, 'account_no,name\nC-3,\n');
+      const imported = await admin('master', 'import-customers', '--utility', 'CITY', '--file', good);
+      expect(imported.status, imported.stderr).toBe(0);
+      expect(imported.json()).toEqual({ imported: 2, problems: [] });
+      const refused = await admin('master', 'import-customers', '--utility', 'CITY', '--file', bad);
+      expect(refused.status).toBe(1);
+      expect(refused.json<{ imported: number }>().imported).toBe(0);
+      const blocked = await admin(
+        'master',
+        'block-meter',
+        '--utility',
+        'CITY',
+        '--meter',
+        '01234567890',
+        '--reason',
+        'tampered',
+      );
+      expect(blocked.status, blocked.stderr).toBe(0);
+      const topUp = await admin(
+        'master',
+        'float-top-up',
+        '--outlet',
+        'SHOP-1',
+        '--amount-minor',
+        '50000',
+        '--reference',
+        'DEP-1',
+      );
+      expect(topUp.status, topUp.stderr).toBe(0);
+      expect(topUp.json<{ seq: number }>().seq).toBeGreaterThan(blocked.json<{ seq: number }>().seq);
+      const fractional = await admin(
+        'master',
+        'float-top-up',
+        '--outlet',
+        'SHOP-1',
+        '--amount-minor',
+        '12.5',
+        '--reference',
+        'X',
+      );
+      expect(fractional.status).toBe(2);
+      expect(fractional.stderr).toContain('whole number');
+      const authority = await admin(
+        'master',
+        'authority',
+        '--outlet',
+        'SHOP-1',
+        '--credit-limit-minor',
+        '1000000',
+        '--valid-until',
+        '2027-01-31T22:00:00Z',
+      );
+      expect(authority.status, authority.stderr).toBe(0);
+      const operator = await openvendAsync(
+        [
+          'server',
+          'admin',
+          'master',
+          'operator',
+          '--utility',
+          'CITY',
+          '--username',
+          'thandi',
+          '--display-name',
+          'Thandi',
+          '--role',
+          'cashier',
+          '--password-stdin',
+          ...dir,
+        ],
+        'a long secret\n',
+      );
+      expect(operator.status, operator.stderr).toBe(0);
+      expect(operator.stdout).not.toContain('a long secret');
     },
     CASE_MS,
   );

@@ -73,6 +73,7 @@ describe.each(BACKENDS)('server migrations (%s)', (backendName) => {
       'device_incident',
       'enrollment_code',
       'event',
+      'master_change',
       'outlet',
       'rejected_event',
       'request_nonce',

@@ -22,11 +22,15 @@ describe('backoffDelayMs', () => {
   });
 });
 
-/** Answers from a script: each call takes the next entry (a status with a body, or a network failure). */
+/** Answers uploads from a script: each upload takes the next entry (a status with a body, or a network failure). */
 function scriptedTransport(script: Array<'down' | 503 | 'ok'>) {
   const calls: number[] = [];
   const transport: SyncTransport = {
-    async send(_method, _path, body) {
+    async send(method, path, body) {
+      // Master-data pulls (after a successful upload) answer "nothing new" and are not part of the script.
+      if (method === 'GET' && path.startsWith('/v1/master')) {
+        return { status: 200, body: Buffer.from(JSON.stringify({ changes: [], cursor: 0, more: false })) };
+      }
       calls.push(Date.now());
       const step = script.shift() ?? 'ok';
       if (step === 'down') throw new SyncError('SYNC_UNAVAILABLE', 'connection refused');

@@ -236,10 +236,10 @@ describe('halts and recovery', () => {
   it('when idle, contacts the server now and then (heartbeat) and so notices a quarantine', async () => {
     const { deviceId, client, transport } = await enrolledOutlet();
     expect(await client.runOnce()).toMatchObject({ error: null });
-    expect(transport.calls.filter((c) => c.startsWith('GET'))).toHaveLength(0);
+    expect(transport.calls.filter((c) => c.startsWith('GET /v1/device'))).toHaveLength(0);
     clock = new Date(NOW.getTime() + 60_000);
     expect(await client.runOnce()).toMatchObject({ error: null });
-    expect(transport.calls.filter((c) => c.startsWith('GET'))).toHaveLength(1);
+    expect(transport.calls.filter((c) => c.startsWith('GET /v1/device'))).toHaveLength(1);
     expect(readSyncStatus(outlet.sqlite).lastSuccessAt).toBe(clock.toISOString());
     await backend.database.db.execute(sql`UPDATE device SET status = 'quarantined' WHERE id = ${deviceId}`);
     clock = new Date(NOW.getTime() + 120_000);

@@ -132,7 +132,12 @@ describe('enrollment over HTTPS with a pinned certificate', () => {
     } finally {
       await client.stop();
     }
-    expect(main.requests).toEqual(['POST /v1/enroll', 'POST /v1/batches']);
+    // The master-data pull goes through the same pinned channel.
+    expect(main.requests).toEqual([
+      'POST /v1/enroll',
+      'POST /v1/batches',
+      'GET /v1/master?after=0&limit=500',
+    ]);
   });
 
   it('sends nothing to a server presenting another certificate (a retryable identity error)', async () => {
