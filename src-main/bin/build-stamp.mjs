@@ -2,7 +2,7 @@
 // JavaScript, because the `openvend` launcher uses it before any TypeScript can be loaded; typed by
 // build-stamp.d.mts.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 function* files(path) {
@@ -54,15 +54,22 @@ export async function buildCliBundle(root) {
   const { build } = await import('esbuild');
   const hash = sourceHash(root, CLI_BUNDLE_INPUTS);
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  // Built beside the live bundle and swapped in, so a launcher starting meanwhile never finds it half-written.
+  const out = join(root, 'dist', 'node');
+  const next = `${out}.next-${process.pid}`;
+  rmSync(next, { recursive: true, force: true });
   await build({
     entryPoints: {
       openvend: join(root, 'src-main', 'cli', 'main.ts'),
       // Same name as the development bootstrap beside engine-thread.ts, so the thread finds it either way.
       'engine-worker': join(root, 'src-main', 'host', 'engine-worker.ts'),
     },
-    outdir: join(root, 'dist', 'node'),
+    outdir: next,
     outExtension: { '.js': '.mjs' },
     bundle: true,
+    // Each command family in its own chunk, loaded on demand (see buildProgram in src-main/cli/main.ts).
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     packages: 'external',
     platform: 'node',
     format: 'esm',
@@ -71,5 +78,9 @@ export async function buildCliBundle(root) {
     logLevel: 'warning',
     define: { 'process.env.OPENVEND_BUNDLED_VERSION': JSON.stringify(version) },
   });
-  writeStamp(cliStamp(root), hash);
+  writeStamp(join(next, '.openvend-build.json'), hash);
+  const old = `${out}.old-${process.pid}`;
+  if (existsSync(out)) renameSync(out, old);
+  renameSync(next, out);
+  rmSync(old, { recursive: true, force: true });
 }

@@ -4,13 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { stsSelfTest } from '../../src-shared/sts/self-test.ts';
 import { APP_VERSION as version } from '../app-version.ts';
 import { LEDGER_FILE, resolveDataDir } from '../ledger/data-dir.ts';
-import { registerBuildCommand } from './build-command.ts';
-import { registerImportCommands } from './import-commands.ts';
 import { EXIT, reportError } from './io.ts';
-import { registerLedgerCommands } from './ledger-commands.ts';
-import { registerServerCommands } from './server-commands.ts';
-import { registerStartCommand } from './start-command.ts';
-import { registerStsCommands } from './sts-commands.ts';
 
 export function statusLine(selfTest = stsSelfTest()): string {
   const engine =
@@ -24,14 +18,31 @@ export function statusLine(selfTest = stsSelfTest()): string {
   return `OpenVend ${version}: ${engine}; ${outlet}.`;
 }
 
-export function buildProgram(setExitCode: (code: number) => void): Command {
+/**
+ * The command tree. Each command family is loaded only when needed: `openvend start` (the desktop app's hot path)
+ * loads just the start command, not the sync server, device or import code, so the app starts quickly.
+ */
+export async function buildProgram(
+  setExitCode: (code: number) => void,
+  argv: readonly string[] = [],
+): Promise<Command> {
   const program = new Command('openvend')
     .description('OpenVend: offline-first STS prepayment vending system')
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)');
 
+  const { registerStartCommand } = await import('./start-command.ts');
   registerStartCommand(program, setExitCode);
-  registerBuildCommand(program);
+  if (argv[2] === 'start') return program;
+
+  const [build, ledger, sts, imports, server] = await Promise.all([
+    import('./build-command.ts'),
+    import('./ledger-commands.ts'),
+    import('./sts-commands.ts'),
+    import('./import-commands.ts'),
+    import('./server-commands.ts'),
+  ]);
+  build.registerBuildCommand(program);
   program
     .command('status')
     .description('One line: the STS engine self-test and where the outlet data is')
@@ -41,19 +52,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       if (selfTest.failed.length > 0) setExitCode(EXIT.failed);
     });
 
-  registerLedgerCommands(program, setExitCode);
-  registerStsCommands(program, setExitCode);
-  registerImportCommands(program, setExitCode);
-  registerServerCommands(program, setExitCode);
+  ledger.registerLedgerCommands(program, setExitCode);
+  sts.registerStsCommands(program, setExitCode);
+  imports.registerImportCommands(program, setExitCode);
+  server.registerServerCommands(program, setExitCode);
   return program;
 }
 
 /** Runs the CLI and returns the process exit code (0 ok, 1 failed check, 2 bad input). */
 export async function runCli(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram((code) => {
+  const program = await buildProgram((code) => {
     exitCode = code;
-  });
+  }, argv);
   program.exitOverride();
   program.commands.forEach(function override(command: Command) {
     command.exitOverride();

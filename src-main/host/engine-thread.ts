@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BridgeErrorView, BridgeResponse } from '../../src-shared/bridge/contract.ts';
 import { isOpenVendError } from '../../src-shared/errors/openvend-error.ts';
 import type { SpoolJob, SpoolPrint } from '../devices/drivers/spooler-printer.ts';
 import { EngineError } from '../engine/errors.ts';
+import { REPO_ROOT } from './renderer-build.ts';
 
 export interface EngineThreadOptions {
   dataDir: string;
@@ -44,7 +46,14 @@ export interface EngineThread extends BridgeCaller {
   close(): Promise<void>;
 }
 
-const DEV_ENTRY = new URL('./engine-worker.mjs', import.meta.url);
+/**
+ * The engine thread's entry: the compiled one when this code runs from the CLI bundle (dist/node), else the
+ * development bootstrap beside this file (tsx). The desktop app passes its own bundle explicitly.
+ */
+const defaultEntry = (): URL | string =>
+  process.env.OPENVEND_BUNDLED_VERSION
+    ? join(REPO_ROOT, 'dist', 'node', 'engine-worker.mjs')
+    : new URL('./engine-worker.mjs', import.meta.url);
 
 /**
  * Starts the engine in a worker thread and resolves once the ledger is open (or rejects with the engine's
@@ -53,7 +62,7 @@ const DEV_ENTRY = new URL('./engine-worker.mjs', import.meta.url);
  */
 export function startEngineThread(
   options: EngineThreadOptions,
-  entry: URL | string = DEV_ENTRY,
+  entry: URL | string = defaultEntry(),
   hooks: EngineHostHooks = {},
 ): Promise<EngineThread> {
   const workerData: EngineWorkerData = { ...options, spooler: hooks.spool !== undefined };

@@ -1,12 +1,29 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sourceHash, stampIsCurrent, writeStamp } from '../bin/build-stamp.mjs';
 
-/** The repository root (this file is src-main/host/renderer-build.ts). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repository (or packaged app) root: the nearest folder above this module whose package.json is ours. Found by
+ * walking up, because this code runs from src-main/host, from a bundle in dist/node (or one of its chunks) and from
+ * dist/electron inside the packaged app.
+ */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'openvend'
+    ) {
+      return dir;
+    }
+    if (dirname(dir) === dir) throw new Error(`no openvend package.json above ${from}`);
+  }
+}
+
+export const REPO_ROOT = findRoot(fileURLToPath(new URL('.', import.meta.url)));
 export const RENDERER_DIST = join(REPO_ROOT, 'dist', 'renderer');
 const STAMP = '.openvend-build.json';
 const INPUTS = ['src-renderer', 'src-shared', 'vite.config.ts', 'package-lock.json'];

@@ -220,7 +220,7 @@ describe('openvend server and openvend sync (child processes)', () => {
         /TLS certificate SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2} \(new self-signed/,
       );
       const locked = openvend(['server', 'admin', 'outlet', 'list', '--data-dir', serverDir]);
-      expect(locked.status).toBe(2);
+      expect(locked.status, locked.stderr).toBe(2);
       expect(JSON.parse(locked.stderr).error.code).toBe('SERVER_DATA_DIR_LOCKED');
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
