@@ -281,7 +281,8 @@ export function VendScreen({ active, resetSignal }: { active: boolean; resetSign
           )
         }
       />
-      {needsShift ? (
+      {status === undefined ? null : needsShift ? (
+        // Nothing sells until the shift state is known: the meter step never flashes up before "open your shift".
         <OpenShiftPanel autoFocus={active} />
       ) : status !== undefined && !shiftOpen ? (
         <Notice tone="warning" title={t('noShiftTitle')}>
