@@ -332,17 +332,13 @@ function registerServer(program: Command, setExitCode: (code: number) => void): 
           tlsKey: options.tlsKey,
           logger: createLogger(),
         });
-        // One write, so a reader that waits for "listening" also has the database line.
+        // One write, so a reader that waits for "listening" also has the database and certificate lines.
+        const security = running.fingerprint
+          ? `TLS certificate SHA-256 fingerprint: ${running.fingerprint}${running.certificateGenerated ? ' (new self-signed certificate)' : ''}`
+          : 'WARNING: plain HTTP (--insecure-http): for local development only.';
         say(
-          `OpenVend sync server ${APP_VERSION} listening on ${running.url}\ndatabase: ${running.database.kind} (${running.database.where})`,
+          `OpenVend sync server ${APP_VERSION} listening on ${running.url}\ndatabase: ${running.database.kind} (${running.database.where})\n${security}`,
         );
-        if (running.fingerprint) {
-          say(
-            `TLS certificate SHA-256 fingerprint: ${running.fingerprint}${running.certificateGenerated ? ' (new self-signed certificate)' : ''}`,
-          );
-        } else {
-          say('WARNING: plain HTTP (--insecure-http): for local development only.');
-        }
         await new Promise<void>((resolve) => {
           const stop = () => {
             process.off('SIGINT', stop);
