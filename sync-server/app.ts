@@ -1,5 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { APP_VERSION } from '../src-main/app-version.ts';
 import { isOpenVendError } from '../src-shared/errors/openvend-error.ts';
 import { SyncError } from '../src-shared/sync/errors.ts';
@@ -11,6 +16,8 @@ import {
   SYNC_PROTOCOL_VERSION,
   SYNC_ROUTES,
 } from '../src-shared/sync/protocol.ts';
+import { endOfDayQuerySchema } from '../src-shared/sync/reports.ts';
+import { authenticateApiClient } from './api-clients.ts';
 import { authenticateDevice, pruneNonces } from './auth.ts';
 import type { ServerDatabase } from './db/database.ts';
 import { outlet } from './db/schema.ts';
@@ -18,6 +25,15 @@ import { enrollDevice } from './enrollment.ts';
 import { ingestBatch, parseUpload } from './ingest.ts';
 import { masterPage } from './master-data.ts';
 import { createMetrics, type SyncMetrics } from './metrics.ts';
+import { centralFloat } from './projections.ts';
+import {
+  type EndOfDayScope,
+  endOfDayCsv,
+  endOfDayReport,
+  outletOfUtility,
+  staleMonthToDateReport,
+  tidCollisionReport,
+} from './reports.ts';
 
 export interface SyncServerOptions {
   database: ServerDatabase;
@@ -156,6 +172,7 @@ export function buildSyncServer(options: SyncServerOptions): SyncServer {
 
   app.get(SYNC_ROUTES.device, async (request): Promise<DeviceInfo> => {
     const row = await authenticateDevice(db, signed(request), clock(), { readOnly: true });
+    const float = await centralFloat(db, row.outletId);
     return {
       deviceId: row.id,
       outletCode: (await db.select({ code: outlet.code }).from(outlet).where(eq(outlet.id, row.outletId)))[0]!
@@ -164,6 +181,7 @@ export function buildSyncServer(options: SyncServerOptions): SyncServer {
       lastSeq: row.lastSeq,
       lastHash: row.lastHash,
       serverTime: clock().toISOString(),
+      ...(float ? { float } : {}),
     };
   });
 
@@ -172,6 +190,61 @@ export function buildSyncServer(options: SyncServerOptions): SyncServer {
     const query = masterQuerySchema.safeParse(request.query);
     if (!query.success) throw new SyncError('SYNC_MALFORMED', 'after and limit must be whole numbers');
     return masterPage(db, { outletId: row.outletId }, query.data);
+  });
+
+  // Reports: a device reads its own outlet's end of day; head office reads every outlet with an API key.
+  const sendEndOfDay = async (reply: FastifyReply, scope: EndOfDayScope, format: 'json' | 'csv') => {
+    const report = await endOfDayReport(db, scope, clock());
+    if (format === 'json') return report;
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="end-of-day-${scope.date}.csv"`)
+      .send(endOfDayCsv(report));
+  };
+  const endOfDayQuery = (request: FastifyRequest) => {
+    const query = endOfDayQuerySchema.safeParse(request.query);
+    if (!query.success) throw new SyncError('SYNC_MALFORMED', 'date must be YYYY-MM-DD; format json or csv');
+    return query.data;
+  };
+
+  app.get(SYNC_ROUTES.endOfDay, async (request, reply) => {
+    const row = await authenticateDevice(db, signed(request), clock(), { readOnly: false });
+    const query = endOfDayQuery(request);
+    const [own] = await db
+      .select({ utilityId: outlet.utilityId })
+      .from(outlet)
+      .where(eq(outlet.id, row.outletId));
+    return sendEndOfDay(
+      reply,
+      { utilityId: own!.utilityId, date: query.date, outletId: row.outletId },
+      query.format,
+    );
+  });
+
+  app.get(SYNC_ROUTES.adminEndOfDay, async (request, reply) => {
+    const client = await authenticateApiClient(db, request.headers.authorization);
+    const query = endOfDayQuery(request);
+    const outletId =
+      query.outlet === undefined ? null : await outletOfUtility(db, client.utilityId, query.outlet);
+    if (query.outlet !== undefined && outletId === null)
+      throw new SyncError('SYNC_NOT_FOUND', `outlet ${query.outlet}`);
+    return sendEndOfDay(
+      reply,
+      { utilityId: client.utilityId, date: query.date, ...(outletId !== null ? { outletId } : {}) },
+      query.format,
+    );
+  });
+
+  app.get(SYNC_ROUTES.adminStaleMonthToDate, async (request) => {
+    const client = await authenticateApiClient(db, request.headers.authorization);
+    const month = /^\d{4}-(0[1-9]|1[0-2])$/.exec(String((request.query as { month?: unknown }).month ?? ''));
+    if (!month) throw new SyncError('SYNC_MALFORMED', 'month must be YYYY-MM');
+    return { month: month[0], sales: await staleMonthToDateReport(db, client.utilityId, month[0]) };
+  });
+
+  app.get(SYNC_ROUTES.adminTidCollisions, async (request) => {
+    const client = await authenticateApiClient(db, request.headers.authorization);
+    return { collisions: await tidCollisionReport(db, client.utilityId) };
   });
 
   app.post(SYNC_ROUTES.batches, async (request) => {

@@ -14,7 +14,8 @@ import {
 } from '../src-shared/sync/protocol.ts';
 import { type DeviceRow, verifyEd25519 } from './auth.ts';
 import type { ServerDb, ServerTx } from './db/database.ts';
-import { batch, device, deviceIncident, event, rejectedEvent } from './db/schema.ts';
+import { batch, device, deviceIncident, event, outlet, rejectedEvent } from './db/schema.ts';
+import { centralFloat, projectEvents } from './projections.ts';
 
 /** What became of an upload: acknowledged (with the response), or refused (with the error to send). */
 export type IngestResult =
@@ -133,7 +134,9 @@ export async function ingestBatch(
         .from(batch)
         .where(and(eq(batch.deviceId, row.id), eq(batch.seq, b.seq)));
       if (stored?.hash === upload.hash) {
-        return { outcome: 'duplicate', response: { status: 'duplicate', seq: b.seq, rejected: [] } };
+        const float = await centralFloat(tx, row.outletId);
+        const response: UploadResponse = { status: 'duplicate', seq: b.seq, rejected: [] };
+        return { outcome: 'duplicate', response: float ? { ...response, float } : response };
       }
       return refuse({
         code: 'SYNC_CHAIN_BROKEN',
@@ -211,7 +214,18 @@ export async function ingestBatch(
       sealedAt: b.sealedAt,
       receivedAt: at,
     });
-    if (accepted.length > 0) await tx.insert(event).values(accepted);
+    if (accepted.length > 0) {
+      const ids = await tx.insert(event).values(accepted).returning({ id: event.id });
+      const [owner] = await tx
+        .select({ utilityId: outlet.utilityId })
+        .from(outlet)
+        .where(eq(outlet.id, row.outletId));
+      await projectEvents(
+        tx,
+        { utilityId: owner!.utilityId, outletId: row.outletId, deviceId: row.id },
+        accepted.map((e, i) => ({ id: ids[i]!.id, type: e.type, payload: e.payload })),
+      );
+    }
     if (kept.length > 0) await tx.insert(rejectedEvent).values(kept);
     await tx
       .update(device)
@@ -223,6 +237,8 @@ export async function ingestBatch(
         appVersion: b.appVersion,
       })
       .where(eq(device.id, row.id));
-    return { outcome: 'applied', response: { status: 'applied', seq: b.seq, rejected } };
+    const float = await centralFloat(tx, row.outletId);
+    const response: UploadResponse = { status: 'applied', seq: b.seq, rejected };
+    return { outcome: 'applied', response: float ? { ...response, float } : response };
   });
 }

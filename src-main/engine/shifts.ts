@@ -248,9 +248,16 @@ export function closeShift(
         },
         now,
       );
-      sqlite
-        .prepare('INSERT INTO outbox (created_at, event_type, payload_json) VALUES (?, ?, ?)')
-        .run(now.toISOString(), 'shift.closed', JSON.stringify({ shiftId: shift.id, report: z }));
+      sqlite.prepare('INSERT INTO outbox (created_at, event_type, payload_json) VALUES (?, ?, ?)').run(
+        now.toISOString(),
+        'shift.closed',
+        JSON.stringify({
+          shiftId: shift.id,
+          operator: session.username,
+          businessDate: localText(engine, now.toISOString()).slice(0, 10),
+          report: z,
+        }),
+      );
       return z;
     })
     .immediate();

@@ -12,7 +12,13 @@ import {
 import type { EncodedToken } from '../../src-shared/sts/token-codec.ts';
 import { groupTokenDigits } from '../../src-shared/sts/token-number.ts';
 import type { DecodedBlock, TokenPayload } from '../../src-shared/sts/token-payload.ts';
-import { type PriceBreakdown, priceVend, type TariffVersion } from '../../src-shared/vending/pricing.ts';
+import type { SaleLedgerRow } from '../../src-shared/sync/events.ts';
+import {
+  type PriceBreakdown,
+  type PriceRequest,
+  priceVend,
+  type TariffVersion,
+} from '../../src-shared/vending/pricing.ts';
 import type { Ledger } from '../ledger/database.ts';
 import type { MeterKeyData, SecurityModule } from '../security/security-module.ts';
 import { appendAudit } from './audit-log.ts';
@@ -604,10 +610,15 @@ export class VendEngine {
         lowFloat: floatBalanceMinor < outlet.lowFloatThresholdMinor,
         receipt,
       };
-      this.#finishSale(saleId, result, fingerprint, session, now, {
-        meter: meter.pan,
-        tender: request.tenderMinor,
-      });
+      this.#finishSale(
+        saleId,
+        result,
+        fingerprint,
+        session,
+        now,
+        { meter: meter.pan, tender: request.tenderMinor },
+        priceRequest,
+      );
       return result;
     });
   }
@@ -1185,6 +1196,7 @@ export class VendEngine {
     session: OperatorSession,
     now: Date,
     details: Record<string, unknown>,
+    pricing: PriceRequest | null = null,
   ): void {
     this.#sqlite
       .prepare('INSERT INTO sale_document (result_json, sale_id) VALUES (?, ?)')
@@ -1204,8 +1216,27 @@ export class VendEngine {
       receiptNo: result.receiptNo,
       requestId: result.requestId,
       saleId,
+      ledger: this.#saleLedgerRow(saleId, now),
+      // What the sale was priced from: head office re-prices it with the month-to-date it holds.
+      ...(pricing ? { pricing } : {}),
       result,
     });
+  }
+
+  /** The sale row as head office needs it (reconciliation, end of day): the ledger's columns, named. */
+  #saleLedgerRow(saleId: number, now: Date): SaleLedgerRow {
+    const row = this.#sqlite
+      .prepare(
+        `SELECT s.kind, s.shift_id AS shiftId, o.username AS operator, o.display_name AS operatorName, s.pay_type AS payType,
+          s.tender_minor AS tenderMinor, s.charges_minor AS chargesMinor, s.debt_minor AS debtMinor, s.levies_minor AS leviesMinor,
+          s.vat_minor AS vatMinor, s.energy_minor AS energyMinor, s.change_minor AS changeMinor, s.units, s.fbe_units AS fbeUnits,
+          m.meter_no AS meterNo, m.meter_type AS resource, r.receipt_no AS reversesReceiptNo, s.reason_code AS reasonCode
+         FROM sale s JOIN operator o ON o.id = s.operator_id LEFT JOIN meter m ON m.id = s.meter_id
+           LEFT JOIN sale r ON r.id = s.reverses_sale_id
+         WHERE s.id = ?`,
+      )
+      .get(saleId) as object;
+    return { ...row, businessDate: dateOf(this.#local(now)) } as SaleLedgerRow;
   }
 }
 

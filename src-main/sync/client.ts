@@ -16,7 +16,7 @@ import {
 } from './batches.ts';
 import { readSyncIdentity, requireSyncIdentity, type SyncIdentity, unsealDeviceKey } from './identity.ts';
 import { pullMasterData } from './master-pull.ts';
-import { readSyncState, recordSyncFailure, recordSyncSuccess } from './sync-state.ts';
+import { readSyncState, recordCentralFloat, recordSyncFailure, recordSyncSuccess } from './sync-state.ts';
 import { createTransport } from './transport.ts';
 
 /** The part of a pino logger the client uses. */
@@ -242,6 +242,7 @@ export class SyncClient {
           }
           contacted = true;
           this.#acknowledge(batch, response);
+          if (response.float) recordCentralFloat(this.#sqlite, response.float, this.#clock());
           if (response.status === 'applied') report.applied++;
           else report.duplicates++;
           report.rejectedEvents += response.rejected.length;
@@ -254,6 +255,7 @@ export class SyncClient {
           const code = info.status === 'revoked' ? 'SYNC_DEVICE_REVOKED' : 'SYNC_DEVICE_QUARANTINED';
           throw new SyncError(code, `heartbeat: device ${info.status}`);
         }
+        if (info.float) recordCentralFloat(this.#sqlite, info.float, this.#clock());
         contacted = true;
       }
       const now = this.#clock().getTime();

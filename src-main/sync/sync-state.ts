@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SyncError } from '../../src-shared/sync/errors.ts';
+import type { CentralFloat } from '../../src-shared/sync/protocol.ts';
+import { appendAudit } from '../engine/audit-log.ts';
 import { readSyncIdentity } from './identity.ts';
 
 /**
@@ -108,6 +110,60 @@ export interface SyncStatus {
   lastErrorCode: string | null;
   lastErrorMessage: string | null;
   haltedCode: string | null;
+  /** The float as head office last counted it (null: head office does not manage this outlet's float). */
+  centralFloat: CentralFloat | null;
+}
+
+/** Where the last central float heard from the server is kept: rows of the ledger's `counter` table. */
+const CENTRAL_FLOAT_COUNTERS = {
+  balanceMinor: 'sync.central_float_minor',
+  creditLimitMinor: 'sync.central_credit_limit_minor',
+  overLimit: 'sync.central_over_limit',
+} as const;
+
+export function readCentralFloat(sqlite: Database.Database): CentralFloat | null {
+  const rows = sqlite
+    .prepare("SELECT name, value FROM counter WHERE name LIKE 'sync.central_%'")
+    .all() as Array<{ name: string; value: number }>;
+  const value = (name: string) => rows.find((r) => r.name === name)?.value;
+  const balanceMinor = value(CENTRAL_FLOAT_COUNTERS.balanceMinor);
+  if (balanceMinor === undefined) return null;
+  return {
+    balanceMinor,
+    creditLimitMinor: value(CENTRAL_FLOAT_COUNTERS.creditLimitMinor) ?? 0,
+    overLimit: value(CENTRAL_FLOAT_COUNTERS.overLimit) === 1,
+  };
+}
+
+/**
+ * Keeps the float head office sent with an acknowledgement or heartbeat. Going over the limit (or back under it) is
+ * audited once, at the change, so the supervisor can see when head office said so.
+ */
+export function recordCentralFloat(sqlite: Database.Database, float: CentralFloat, now: Date): void {
+  sqlite
+    .transaction(() => {
+      const before = readCentralFloat(sqlite);
+      const upsert = sqlite.prepare(
+        'INSERT INTO counter (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      );
+      upsert.run(CENTRAL_FLOAT_COUNTERS.balanceMinor, float.balanceMinor);
+      upsert.run(CENTRAL_FLOAT_COUNTERS.creditLimitMinor, float.creditLimitMinor);
+      upsert.run(CENTRAL_FLOAT_COUNTERS.overLimit, float.overLimit ? 1 : 0);
+      if ((before?.overLimit ?? false) !== float.overLimit) {
+        appendAudit(
+          sqlite,
+          {
+            operatorId: null,
+            action: float.overLimit ? 'sync.float-over-limit' : 'sync.float-within-limit',
+            entity: 'outlet',
+            entityId: 'float',
+            details: { balanceMinor: float.balanceMinor, creditLimitMinor: float.creditLimitMinor },
+          },
+          now,
+        );
+      }
+    })
+    .immediate();
 }
 
 export function readSyncStatus(sqlite: Database.Database): SyncStatus {
@@ -146,6 +202,7 @@ export function readSyncStatus(sqlite: Database.Database): SyncStatus {
     lastErrorCode: state.lastErrorCode,
     lastErrorMessage: state.lastErrorMessage,
     haltedCode: state.haltedCode,
+    centralFloat: readCentralFloat(sqlite),
   };
 }
 

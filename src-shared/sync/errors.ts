@@ -66,6 +66,11 @@ export const SYNC_ERRORS = {
     class: 'rejected',
     message: 'The enrollment code is wrong, already used or expired. Ask head office for a new one.',
   },
+  SYNC_API_KEY_INVALID: {
+    status: 401,
+    class: 'rejected',
+    message: 'The API key is missing, wrong or revoked. Ask head office for a key.',
+  },
   SYNC_NOT_FOUND: { status: 404, class: 'rejected', message: 'The server does not offer this.' },
   SYNC_SERVER_ERROR: {
     status: 500,

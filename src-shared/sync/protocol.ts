@@ -30,6 +30,12 @@ export const SYNC_ROUTES = {
   batches: '/v1/batches',
   /** GET ?after=<server sequence>&limit=<n>: master-data changes for this outlet (master-data.ts). */
   master: '/v1/master',
+  /** GET ?date=YYYY-MM-DD[&format=csv]: the device's own outlet's end of day (src-shared/sync/reports.ts). */
+  endOfDay: '/v1/reports/end-of-day',
+  /** Head office (bearer API key): every outlet of the key's utility. */
+  adminEndOfDay: '/v1/admin/reports/end-of-day',
+  adminStaleMonthToDate: '/v1/admin/reports/stale-month-to-date',
+  adminTidCollisions: '/v1/admin/reports/tid-collisions',
 } as const;
 
 export const SIGNATURE_HEADERS = {
@@ -111,6 +117,19 @@ export const enrollResponseSchema = z.strictObject({
 });
 export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
 
+/**
+ * The outlet's float as head office counts it (its top-ups less every sale it received, reversals netted) against
+ * the credit limit of its vending authority. Sent with every acknowledgement, so an outlet over its limit hears it
+ * on its next sync.
+ */
+export const centralFloatSchema = z.strictObject({
+  balanceMinor: z.number().int().safe(),
+  creditLimitMinor: z.number().int().min(0).safe(),
+  /** balance + credit limit below zero. */
+  overLimit: z.boolean(),
+});
+export type CentralFloat = z.infer<typeof centralFloatSchema>;
+
 export const deviceInfoSchema = z.strictObject({
   deviceId,
   outletCode: z.string(),
@@ -118,6 +137,7 @@ export const deviceInfoSchema = z.strictObject({
   lastSeq: z.number().int().nonnegative(),
   lastHash: hex64,
   serverTime: iso,
+  float: centralFloatSchema.optional(),
 });
 export type DeviceInfo = z.infer<typeof deviceInfoSchema>;
 
@@ -177,6 +197,7 @@ export const uploadResponseSchema = z.strictObject({
   seq,
   /** Events the server kept apart as rejected (the batch itself was applied). */
   rejected: z.array(rejectedEventSchema),
+  float: centralFloatSchema.optional(),
 });
 export type UploadResponse = z.infer<typeof uploadResponseSchema>;
 

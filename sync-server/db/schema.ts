@@ -200,5 +200,149 @@ export const masterChange = pgTable(
     data: jsonb('data'),
     createdAt: at('created_at').notNull().defaultNow(),
   },
-  (t) => [index('master_change_utility').on(t.utilityId, t.id)],
+  (t) => [
+    index('master_change_utility').on(t.utilityId, t.id),
+    // The central float reads an outlet's top-ups and latest authority on every acknowledgement.
+    index('master_change_outlet_kind').on(t.outletId, t.kind, t.id),
+  ],
 );
+
+// ---------------------------------------------------------------------------------------------------------------
+// Projections, written in the same transaction as the batch that carries their events (ingest.ts): exactly once,
+// and consistent with `event` at every commit.
+
+const money = (name: string) => bigint(name, { mode: 'number' });
+
+/** One row per sale-like event (sale, fbe, free issue, engineering, key change, reversal): the end of day reads these. */
+export const saleFact = pgTable(
+  'sale_fact',
+  {
+    eventId: bigint('event_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => event.id),
+    utilityId: integer('utility_id')
+      .notNull()
+      .references(() => utility.id),
+    outletId: integer('outlet_id')
+      .notNull()
+      .references(() => outlet.id),
+    deviceId: text('device_id').notNull(),
+    receiptNo: integer('receipt_no').notNull(),
+    kind: text('kind').notNull(),
+    businessDate: text('business_date').notNull(),
+    createdAt: at('created_at').notNull(),
+    shiftId: integer('shift_id'),
+    operator: text('operator').notNull(),
+    operatorName: text('operator_name').notNull(),
+    payType: text('pay_type').notNull(),
+    chargesMinor: money('charges_minor').notNull(),
+    debtMinor: money('debt_minor').notNull(),
+    leviesMinor: money('levies_minor').notNull(),
+    vatMinor: money('vat_minor').notNull(),
+    energyMinor: money('energy_minor').notNull(),
+    units: integer('units').notNull(),
+    fbeUnits: integer('fbe_units').notNull(),
+    meterNo: text('meter_no'),
+    month: text('month'),
+    /** The month-to-date the outlet priced with (credit vends only). */
+    mtdBefore: integer('mtd_before'),
+  },
+  (t) => [
+    index('sale_fact_day').on(t.utilityId, t.businessDate),
+    index('sale_fact_shift').on(t.outletId, t.shiftId),
+    index('sale_fact_meter_month').on(t.utilityId, t.meterNo, t.month),
+  ],
+);
+
+/** Paid units per meter, month and selling device: the authoritative month-to-date is their sum. */
+export const meterMonth = pgTable(
+  'meter_month',
+  {
+    utilityId: integer('utility_id')
+      .notNull()
+      .references(() => utility.id),
+    meterNo: text('meter_no').notNull(),
+    month: text('month').notNull(),
+    deviceId: text('device_id').notNull(),
+    units: integer('units').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.utilityId, t.meterNo, t.month, t.deviceId] })],
+);
+
+/** Every token with a TID issued anywhere: one meter given the same TID at two outlets is a collision. */
+export const tokenFact = pgTable(
+  'token_fact',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    eventId: bigint('event_id', { mode: 'number' })
+      .notNull()
+      .references(() => event.id),
+    utilityId: integer('utility_id')
+      .notNull()
+      .references(() => utility.id),
+    outletId: integer('outlet_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    meterNo: text('meter_no').notNull(),
+    baseDate: integer('base_date').notNull(),
+    tid: integer('tid').notNull(),
+    kind: text('kind').notNull(),
+    digits: text('digits').notNull(),
+    receiptNo: integer('receipt_no').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [index('token_fact_meter_tid').on(t.utilityId, t.meterNo, t.baseDate, t.tid)],
+);
+
+/** Money sold per outlet as the server counted it; with the top-ups of the master-data log it is the central float. */
+export const outletFloat = pgTable('outlet_float', {
+  outletId: integer('outlet_id')
+    .primaryKey()
+    .references(() => outlet.id),
+  soldMinor: money('sold_minor').notNull().default(0),
+  /** Top-ups the outlet recorded itself (its admin screen); head office's own come from master_change. */
+  localTopUpsMinor: money('local_top_ups_minor').notNull().default(0),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+});
+
+/** Each uploaded Z report against the server's own totals of the same shift. */
+export const shiftReconciliation = pgTable(
+  'shift_reconciliation',
+  {
+    eventId: bigint('event_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => event.id),
+    utilityId: integer('utility_id')
+      .notNull()
+      .references(() => utility.id),
+    outletId: integer('outlet_id')
+      .notNull()
+      .references(() => outlet.id),
+    shiftId: integer('shift_id').notNull(),
+    reportNo: integer('report_no').notNull(),
+    operator: text('operator').notNull(),
+    businessDate: text('business_date').notNull(),
+    closedAt: text('closed_at').notNull(),
+    cashDeclaredMinor: money('cash_declared_minor').notNull(),
+    cashExpectedMinor: money('cash_expected_minor').notNull(),
+    varianceMinor: money('variance_minor').notNull(),
+    /** 'match' | 'mismatch' */
+    status: text('status').notNull(),
+    differences: jsonb('differences').notNull(),
+  },
+  (t) => [
+    index('shift_reconciliation_day').on(t.utilityId, t.businessDate),
+    uniqueIndex('shift_reconciliation_shift').on(t.outletId, t.shiftId),
+  ],
+);
+
+/** Head-office API clients (finance, BI, a supervisor portal): bearer keys, of which only the sha256 is stored. */
+export const apiClient = pgTable('api_client', {
+  id: serial('id').primaryKey(),
+  utilityId: integer('utility_id')
+    .notNull()
+    .references(() => utility.id),
+  name: text('name').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  createdAt: at('created_at').notNull().defaultNow(),
+  revokedAt: at('revoked_at'),
+});

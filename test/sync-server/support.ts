@@ -164,18 +164,55 @@ export function sampleEvents(count: number, options: { firstSeq?: number; at?: D
         payload: { requestId: `top-up-${seq}`, amountMinor: 10_000, reference: 'x' },
       };
     }
-    return {
-      seq,
-      type: 'sale.sale',
-      createdAt: at,
-      payload: {
-        receiptNo: seq,
-        requestId: `request-${seq}`,
-        saleId: seq,
-        result: { kind: 'sale', receiptNo: seq, tenderMinor: 5_000 },
-      },
-    };
+    return { seq, type: 'sale.sale', createdAt: at, payload: sampleSalePayload(seq, at) };
   });
+}
+
+/**
+ * A credit sale as the outlet's engine writes it to the outbox (the fields the server reads): R50.00 tendered,
+ * R43.48 energy + R6.52 VAT, 25.0 kWh on one of 20 meters, one credit token with a TID unique to the receipt.
+ */
+export function sampleSalePayload(
+  receiptNo: number,
+  at: string,
+  overrides: { meterNo?: string; units?: number } = {},
+) {
+  const meterNo = overrides.meterNo ?? `0100000${String(receiptNo % 20).padStart(4, '0')}`;
+  const units = overrides.units ?? 250;
+  return {
+    receiptNo,
+    requestId: `request-${receiptNo}`,
+    saleId: receiptNo,
+    ledger: {
+      kind: 'sale',
+      shiftId: 1,
+      operator: 'cashier',
+      operatorName: 'Test Cashier',
+      payType: 'cash',
+      tenderMinor: 5_000,
+      chargesMinor: 0,
+      debtMinor: 0,
+      leviesMinor: 0,
+      vatMinor: 652,
+      energyMinor: 4_348,
+      changeMinor: 0,
+      units,
+      fbeUnits: 0,
+      meterNo,
+      resource: 'electricity',
+      reversesReceiptNo: null,
+      reasonCode: null,
+      businessDate: at.slice(0, 10),
+    },
+    result: {
+      kind: 'sale',
+      receiptNo,
+      createdAt: at,
+      meterNo,
+      tokens: [{ kind: 'credit', digits: '1'.repeat(20), tid: 1_000_000 + receiptNo, baseDate: 2014, units }],
+      breakdown: { month: at.slice(0, 7), units, monthToDateUnitsBefore: 0, monthToDateUnitsAfter: units },
+    },
+  };
 }
 
 /** A sealed, signed batch as the outlet makes it. */

@@ -217,6 +217,9 @@ describe('halts and recovery', () => {
     expect(await serverEvents(deviceId)).toHaveLength(10);
     // The server goes back to after batch 1 (a restore); the outlet still believes batch 2 arrived.
     await backend.database.db.transaction(async (tx) => {
+      const lost = sql`SELECT id FROM event WHERE device_id = ${deviceId} AND batch_seq = 2`;
+      await tx.execute(sql`DELETE FROM sale_fact WHERE event_id IN (${lost})`);
+      await tx.execute(sql`DELETE FROM token_fact WHERE event_id IN (${lost})`);
       await tx.execute(sql`DELETE FROM event WHERE device_id = ${deviceId} AND batch_seq = 2`);
       await tx.execute(sql`DELETE FROM batch WHERE device_id = ${deviceId} AND seq = 2`);
       await tx.execute(sql`UPDATE device SET last_seq = 1, last_event_seq = 5,
