@@ -1,5 +1,5 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { SyncError, syncErrorFromResponse } from '../../src-shared/sync/errors.ts';
 import { type MasterPage, masterPageSchema, masterPath } from '../../src-shared/sync/master-data.ts';
 import {
@@ -17,6 +17,7 @@ import {
   type UploadResponse,
   uploadResponseSchema,
 } from '../../src-shared/sync/protocol.ts';
+import { type EndOfDayReport, endOfDayPath, endOfDayReportSchema } from '../../src-shared/sync/reports.ts';
 import { signText } from './identity.ts';
 import type { SyncTransport, TransportResponse } from './transport.ts';
 
@@ -97,6 +98,24 @@ export class SyncApi {
     const headers = signedHeaders(device, 'GET', path, new Uint8Array(0), this.#clock());
     const response = await this.#transport.send('GET', path, null, headers);
     return decode(response, masterPageSchema, 'master data');
+  }
+
+  /** The end of day of the device's own outlet (business date YYYY-MM-DD). */
+  async endOfDay(device: { deviceId: string; key: KeyObject }, date: string): Promise<EndOfDayReport> {
+    const path = endOfDayPath(date);
+    const headers = signedHeaders(device, 'GET', path, new Uint8Array(0), this.#clock());
+    const response = await this.#transport.send('GET', path, null, headers);
+    return decode(response, endOfDayReportSchema, 'end of day');
+  }
+
+  /** The same report as the server's CSV export, as text. */
+  async endOfDayCsv(device: { deviceId: string; key: KeyObject }, date: string): Promise<string> {
+    const path = endOfDayPath(date, 'csv');
+    const headers = signedHeaders(device, 'GET', path, new Uint8Array(0), this.#clock());
+    const response = await this.#transport.send('GET', path, null, headers);
+    // A refusal comes back as the usual JSON error body: decode turns it into the SyncError.
+    if (response.status < 200 || response.status >= 300) decode(response, z.never(), 'end of day CSV');
+    return response.body.toString('utf8');
   }
 
   async upload(

@@ -7,6 +7,7 @@ import { AdminScreen } from '../screens/admin/AdminScreen.tsx';
 import { EngineeringScreen } from '../screens/engineering/EngineeringScreen.tsx';
 import { HistoryScreen } from '../screens/history/HistoryScreen.tsx';
 import { ShiftScreen } from '../screens/shift/ShiftScreen.tsx';
+import { SupervisorScreen, type SupervisorSection } from '../screens/supervisor/SupervisorScreen.tsx';
 import { VendScreen } from '../screens/vend/VendScreen.tsx';
 import { OfflineBanner } from './OfflineBanner.tsx';
 import { StatusBar } from './StatusBar.tsx';
@@ -22,6 +23,7 @@ export function AppShell({ session }: { session: Session }) {
   const screens = screensFor(session.permissions);
   const [screen, setScreen] = useState<ScreenId | null>(screens[0]?.id ?? null);
   const [vendResetSignal, setVendResetSignal] = useState(0);
+  const [supervisorSection, setSupervisorSection] = useState<SupervisorSection>('end-of-day');
 
   // The F-keys shown in the navigation; F2 pressed on the vend screen itself starts a new sale (as shown there).
   useShortcuts(
@@ -37,6 +39,12 @@ export function AppShell({ session }: { session: Session }) {
   );
 
   const canVend = screens.some((s) => s.id === 'vend');
+  const openQuarantine = screens.some((s) => s.id === 'supervisor')
+    ? () => {
+        setSupervisorSection('quarantine');
+        setScreen('supervisor');
+      }
+    : undefined;
   return (
     <div className="ov-app">
       <a className="ov-skip-link" href="#ov-main">
@@ -61,6 +69,11 @@ export function AppShell({ session }: { session: Session }) {
             <ShiftScreen />
           </div>
         ) : null}
+        {screen === 'supervisor' ? (
+          <div className="ov-screen">
+            <SupervisorScreen section={supervisorSection} onSectionChange={setSupervisorSection} />
+          </div>
+        ) : null}
         {screen === 'engineering' ? (
           <div className="ov-screen">
             <EngineeringScreen />
@@ -72,7 +85,7 @@ export function AppShell({ session }: { session: Session }) {
           </div>
         ) : null}
       </main>
-      <StatusBar />
+      <StatusBar onOpenQuarantine={openQuarantine} />
     </div>
   );
 }

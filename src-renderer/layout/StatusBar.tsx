@@ -1,10 +1,19 @@
+import { Button as AriaButton } from 'react-aria-components';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../app/app-info.ts';
 import { formatTime } from '../app/locale.ts';
 import { useStatus } from './use-status.ts';
 
-/** Always at the bottom: operator and role, shift, float (low-float warning), sync state and queue. */
-export function StatusBar() {
+export interface StatusBarProps {
+  /** Opens the sync quarantine; given only to operators who may see it (the count is then a button). */
+  onOpenQuarantine?: (() => void) | undefined;
+}
+
+/**
+ * Always at the bottom: operator and role, shift, float (low-float warning), sync state and queue, and the events
+ * head office refused (quarantined) when there are any.
+ */
+export function StatusBar({ onOpenQuarantine }: StatusBarProps = {}) {
   const { t } = useTranslation('common');
   const { money, locale, timeZone } = useFormat();
   const { data: status, isError } = useStatus({ poll: true });
@@ -33,6 +42,24 @@ export function StatusBar() {
             {t(`sync.state.${status.sync.state}`)}
             {' · '}
             {t('status.waitingToSync', { count: status.sync.pendingSales })}
+            {status.sync.quarantinedEvents > 0 ? (
+              <>
+                {' · '}
+                {onOpenQuarantine ? (
+                  <AriaButton
+                    className="ov-statusbar__link"
+                    aria-label={`${t('status.quarantined', { count: status.sync.quarantinedEvents })}: ${t('status.openQuarantine')}`}
+                    onPress={onOpenQuarantine}
+                  >
+                    {t('status.quarantined', { count: status.sync.quarantinedEvents })}
+                  </AriaButton>
+                ) : (
+                  <strong className="ov-text-danger">
+                    {t('status.quarantined', { count: status.sync.quarantinedEvents })}
+                  </strong>
+                )}
+              </>
+            ) : null}
           </span>
         </>
       ) : (

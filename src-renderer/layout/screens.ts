@@ -1,6 +1,6 @@
 import type { Permission } from '../../src-shared/vending/roles.ts';
 
-export type ScreenId = 'vend' | 'history' | 'shift' | 'engineering' | 'admin';
+export type ScreenId = 'vend' | 'history' | 'shift' | 'supervisor' | 'engineering' | 'admin';
 
 export interface ScreenDef {
   id: ScreenId;
@@ -15,6 +15,7 @@ export const SCREENS: readonly ScreenDef[] = [
   { id: 'vend', key: 'F2', permissions: ['sell'] },
   { id: 'history', key: 'F3', permissions: ['reprint'] },
   { id: 'shift', key: 'F4', permissions: ['shift'] },
+  { id: 'supervisor', key: 'F5', permissions: ['reports'] },
   { id: 'engineering', key: 'F6', permissions: ['engineering', 'keyChange'] },
   { id: 'admin', key: 'F7', permissions: ['masterData', 'audit'] },
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { businessDateSchema, endOfDayReportSchema } from '../sync/reports.ts';
 import { PERMISSIONS, ROLES } from '../vending/roles.ts';
 import {
   cardWriteResultSchema,
@@ -19,6 +20,7 @@ import {
   shiftReportSchema,
   zShiftReportSchema,
 } from './domain-schemas.ts';
+import { quarantinedEventSchema } from './supervisor-schemas.ts';
 
 /**
  * The one contract between the UI and the engine. Every method is declared here once: its arguments, its
@@ -514,6 +516,26 @@ export const bridgeContract = {
     empty,
     z.strictObject({ ok: z.boolean(), entries: z.number().int(), problems: z.array(z.string()) }),
     'Checks the hash chain of the audit trail',
+  ),
+
+  // Supervisor screen: head-office end of day (read from the sync server, so only online) and the local quarantine.
+  'sync.endOfDay': method(
+    'reports',
+    z.strictObject({ date: businessDateSchema }),
+    endOfDayReportSchema,
+    "This outlet's end of day from the sync server: per operator, the outlet total and the Z reports checked",
+  ),
+  'sync.endOfDayCsv': method(
+    'reports',
+    z.strictObject({ date: businessDateSchema }),
+    z.strictObject({ fileName: z.string(), csv: z.string() }),
+    'The end of day as the CSV the sync server exports, with a file name to save it under',
+  ),
+  'sync.quarantine': method(
+    'reports',
+    empty,
+    z.array(quarantinedEventSchema),
+    'Events the sync server refused, kept on this outlet with the reason and the original payload',
   ),
 
   // Devices (receipt printer, magnetic and IC card encoders, card reader). Printing and card writing are separate,

@@ -13,6 +13,8 @@ export const PERMISSIONS = {
   keyChange: ['engineer', 'admin'],
   masterData: ['admin'],
   audit: ['supervisor', 'admin'],
+  /** Head-office reports (end of day) and the sync quarantine: the supervisor screen. */
+  reports: ['supervisor', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -6,6 +6,7 @@ import { engineeringHandlers } from './engineering-handlers.ts';
 import { historyHandlers } from './history-handlers.ts';
 import { maintenanceHandlers } from './maintenance-handlers.ts';
 import { shiftHandlers } from './shift-handlers.ts';
+import { supervisorHandlers } from './supervisor-handlers.ts';
 import { vendHandlers } from './vend-handlers.ts';
 
 const groups = [
@@ -17,6 +18,7 @@ const groups = [
   adminHandlers,
   maintenanceHandlers,
   deviceHandlers,
+  supervisorHandlers,
 ];
 
 /** Merges the domain handler groups; a method handled twice is a programming error caught at start. */
@@ -42,5 +44,6 @@ type Covered = typeof appHandlers &
   typeof engineeringHandlers &
   typeof adminHandlers &
   typeof maintenanceHandlers &
-  typeof deviceHandlers;
+  typeof deviceHandlers &
+  typeof supervisorHandlers;
 export const handlersCoverContract: Covered extends Handlers ? true : never = true;

@@ -85,6 +85,9 @@ const VALID_ARGS: { [M in MethodName]: MethodArgs<M> } = {
   'backup.start': {},
   'jobs.get': { jobId: 'backup-1' },
   'audit.verify': {},
+  'sync.endOfDay': { date: '2026-03-10' },
+  'sync.endOfDayCsv': { date: '2026-03-10' },
+  'sync.quarantine': {},
   'devices.list': {},
   'devices.configure': {
     config: {
@@ -148,6 +151,7 @@ describe('every method has a valid example', () => {
         'shift.xReport',
         'shift.zReports',
         'status.get',
+        'sync.quarantine',
         'tariffs.list',
       ].sort(),
     );

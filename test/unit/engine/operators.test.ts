@@ -207,6 +207,7 @@ describe('requirePermission: every role × every permission', () => {
     keyChange: ['engineer', 'admin'],
     masterData: ['admin'],
     audit: ['supervisor', 'admin'],
+    reports: ['supervisor', 'admin'],
   };
 
   it('knows exactly these roles and permissions', () => {
