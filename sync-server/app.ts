@@ -48,6 +48,8 @@ export interface SyncServerOptions {
   processMetrics?: boolean;
   bodyLimit?: number;
   noncePruneIntervalMs?: number;
+  /** The server KEK that vending keys are sealed under at rest (from the data folder); default: env / OS folder. */
+  serverKek?: () => Buffer;
 }
 
 export interface SyncServer {
@@ -189,7 +191,10 @@ export function buildSyncServer(options: SyncServerOptions): SyncServer {
     const row = await authenticateDevice(db, signed(request), clock(), { readOnly: false });
     const query = masterQuerySchema.safeParse(request.query);
     if (!query.success) throw new SyncError('SYNC_MALFORMED', 'after and limit must be whole numbers');
-    return masterPage(db, { outletId: row.outletId }, query.data);
+    const reader = { outletId: row.outletId, deviceId: row.id, publicKey: row.publicKey };
+    return options.serverKek
+      ? masterPage(db, reader, query.data, options.serverKek)
+      : masterPage(db, reader, query.data);
   });
 
   // Reports: a device reads its own outlet's end of day; head office reads every outlet with an API key.

@@ -6,6 +6,7 @@ import { lockDataDir, PGLITE_DIR } from './data-dir.ts';
 import { SERVER_MIGRATIONS } from './db/bundled.ts';
 import { openServerDatabase, type ServerDatabase } from './db/database.ts';
 import { migrateServerDatabase } from './db/migrator.ts';
+import { serverKekSource } from './master-data.ts';
 import { loadOrCreateTls } from './tls.ts';
 
 export interface DatabaseChoice {
@@ -77,6 +78,7 @@ export async function startSyncServer(options: StartOptions): Promise<RunningSyn
       tls: tls ? { key: tls.key, cert: tls.cert } : null,
       fingerprint: tls?.fingerprint ?? null,
       processMetrics: true,
+      serverKek: () => serverKekSource(options.dataDir).load(),
     });
     await app.listen({ host: options.host, port: options.port });
     const address = app.server.address();

@@ -32,6 +32,8 @@ const serverModules = async () => ({
   ...(await import('../../sync-server/master-data.ts')),
   ...(await import('../../sync-server/data-dir.ts')),
   ...(await import('../../sync-server/tls.ts')),
+  ...(await import('../../sync-server/reports.ts')),
+  ...(await import('../../sync-server/api-clients.ts')),
 });
 
 function parsePort(text: string): number {
@@ -191,10 +193,280 @@ function registerMasterDataCommands(admin: Command, setExitCode: (code: number) 
         ),
       );
     });
+  registerMasterKeyCommands(master, setExitCode);
+}
+
+const BUSINESS_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Head-office reports (sync-server/reports.ts) and the API keys that read them over HTTPS. */
+function registerReportCommands(admin: Command): void {
+  type Opts = ServerDbOptions & Record<string, string | boolean | undefined>;
+  const report = admin.command('report').description('Reports built from the uploaded sales');
+  dbOptions(
+    report
+      .command('end-of-day')
+      .description('Sales, tax, charges, debt, FBE, reversals, cash per outlet and operator'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--date <YYYY-MM-DD>', 'the business date (utility local)')
+    .option('--outlet <code>', 'one outlet only')
+    .option('--csv', 'CSV instead of JSON')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const date = String(options.date);
+      if (!BUSINESS_DATE.test(date)) throw new CliInputError(`--date ${date}: use YYYY-MM-DD`);
+      const { endOfDayReport, endOfDayCsv, utilityByCode, outletOfUtility } = await serverModules();
+      const result = await withAdminDb(options, async (db) => {
+        const owner = await utilityByCode(db, String(options.utility));
+        const outletCode = options.outlet === undefined ? undefined : String(options.outlet);
+        const outletId = outletCode === undefined ? null : await outletOfUtility(db, owner.id, outletCode);
+        if (outletCode !== undefined && outletId === null) {
+          throw new CliInputError(`--outlet ${outletCode}: no such outlet of ${owner.code}`);
+        }
+        return endOfDayReport(
+          db,
+          { utilityId: owner.id, date, ...(outletId !== null ? { outletId } : {}) },
+          new Date(),
+        );
+      });
+      if (options.csv) process.stdout.write(endOfDayCsv(result));
+      else printJson(result);
+    });
+  dbOptions(
+    report
+      .command('stale-month-to-date')
+      .description('Sales priced on a month-to-date that missed other outlets’ sales'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--month <YYYY-MM>', 'the month')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const month = String(options.month);
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new CliInputError(`--month ${month}: use YYYY-MM`);
+      const { staleMonthToDateReport, utilityByCode } = await serverModules();
+      printJson(
+        await withAdminDb(options, async (db) => ({
+          month,
+          sales: await staleMonthToDateReport(
+            db,
+            (await utilityByCode(db, String(options.utility))).id,
+            month,
+          ),
+        })),
+      );
+    });
+  dbOptions(
+    report
+      .command('tid-collisions')
+      .description('Meters given the same TID by two outlets (offline in the same minute)'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { tidCollisionReport, utilityByCode } = await serverModules();
+      printJson(
+        await withAdminDb(options, async (db) => ({
+          collisions: await tidCollisionReport(db, (await utilityByCode(db, String(options.utility))).id),
+        })),
+      );
+    });
+
+  const apiKey = admin.command('api-key').description('Keys for head-office systems reading the report API');
+  dbOptions(apiKey.command('create').description('Create a key (printed once; only its hash is kept)'))
+    .requiredOption('--utility <code>', 'the utility whose reports it may read')
+    .requiredOption('--name <name>', 'who uses it, e.g. "Finance BI"')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { createApiKey } = await serverModules();
+      printJson(
+        await withAdminDb(options, (db) => createApiKey(db, String(options.utility), String(options.name))),
+      );
+    });
+  dbOptions(apiKey.command('list').description('List keys (never the keys themselves)')).action(
+    async (_o: Opts, command: Command) => {
+      const { listApiKeys } = await serverModules();
+      printJson(await withAdminDb(command.optsWithGlobals() as Opts, (db) => listApiKeys(db)));
+    },
+  );
+  dbOptions(apiKey.command('revoke').description('Revoke a key'))
+    .argument('<id>')
+    .action(async (id: string, _o: Opts, command: Command) => {
+      const { revokeApiKey } = await serverModules();
+      await withAdminDb(command.optsWithGlobals() as Opts, (db) =>
+        revokeApiKey(db, wholeNumber(id, 'key id'), new Date()),
+      );
+      printJson({ revoked: Number(id) });
+    });
+}
+
+/** Supply groups (keys), tariffs, meters and key changes sent down to the outlets. */
+function registerMasterKeyCommands(master: Command, setExitCode: (code: number) => void): void {
+  type Opts = ServerDbOptions & Record<string, string | boolean | undefined>;
+  const text = (options: Opts, name: string) => String(options[name]);
+  const optionalNumber = (options: Opts, name: string, flag: string) => {
+    const value = options[name];
+    if (value === undefined) return undefined;
+    if (!/^\d{1,6}$/.test(String(value)))
+      throw new CliInputError(`${flag} ${String(value)}: give a whole number`);
+    return Number(value);
+  };
+  dbOptions(
+    master
+      .command('supply-group')
+      .description(
+        'Publish a supply group and its vending key (hex on standard input, never on the command line)',
+      ),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--sgc <code>', 'supply group code, 6 digits')
+    .requiredOption('--krn <n>', 'key revision number 1-9')
+    .requiredOption('--name <name>', 'display name')
+    .option('--dkga <algorithm>', 'DKGA02 or DKGA04', 'DKGA02')
+    .option('--ea <algorithm>', 'EA07, EA09 or EA11', 'EA07')
+    .option('--key-type <type>', 'key type 0-3 (or DITK, DDTK, DUTK, DCTK)', '2')
+    .option('--base-date <year>', '1993, 2014 or 2035', '2014')
+    .option('--ken <n>', 'key expiry number 0-255', '255')
+    .requiredOption('--key-stdin', 'read the vending key (hex) from standard input')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const vendingKeyHex = readFileSync(0, 'utf8').trim();
+      const { publishSupplyGroup, loadOrCreateServerKek, resolveServerDataDir } = await serverModules();
+      const kek = loadOrCreateServerKek(resolveServerDataDir(options.dataDir));
+      printJson(
+        await withAdminDb(options, (db) =>
+          publishSupplyGroup(db, kek, {
+            utilityCode: text(options, 'utility'),
+            sgc: text(options, 'sgc'),
+            krn: optionalNumber(options, 'krn', '--krn')!,
+            name: text(options, 'name'),
+            dkga: text(options, 'dkga'),
+            ea: text(options, 'ea'),
+            keyType: text(options, 'keyType'),
+            baseDate: optionalNumber(options, 'baseDate', '--base-date')!,
+            ken: optionalNumber(options, 'ken', '--ken')!,
+            vendingKeyHex,
+            now: new Date(),
+          }),
+        ),
+      );
+    });
+  dbOptions(
+    master
+      .command('tariff')
+      .description('Publish a tariff and its versions (JSON file; versions are append-only)'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--file <json>', '{code, name, ti, resource, versions: [...]}')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { publishTariffFile } = await serverModules();
+      printJson(
+        await withAdminDb(options, (db) =>
+          publishTariffFile(db, {
+            utilityCode: text(options, 'utility'),
+            file: text(options, 'file'),
+            now: new Date(),
+          }),
+        ),
+      );
+    });
+  dbOptions(
+    master.command('import-meters').description('Import meters (CSV, the outlet meter import format)'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--file <csv>', 'the CSV file')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { importMetersFileToServer } = await serverModules();
+      const result = await withAdminDb(options, (db) =>
+        importMetersFileToServer(db, {
+          utilityCode: text(options, 'utility'),
+          file: text(options, 'file'),
+          now: new Date(),
+        }),
+      );
+      printJson(result);
+      if (result.problems.length > 0) setExitCode(EXIT.failed);
+    });
+  dbOptions(
+    master
+      .command('retire-meter')
+      .description('Retire a meter at every outlet (blocked there, history kept)'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--meter <number>', 'the meter number')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { retireMeter } = await serverModules();
+      printJson(
+        await withAdminDb(options, (db) =>
+          retireMeter(db, {
+            utilityCode: text(options, 'utility'),
+            meterNo: text(options, 'meter'),
+            now: new Date(),
+          }),
+        ),
+      );
+    });
+  dbOptions(
+    master
+      .command('key-change')
+      .description("Schedule (or --cancel) a meter's key change; outlets issue it at the next vend"),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--meter <number>', 'the meter number')
+    .option('--to-sgc <code>', 'new supply group code')
+    .option('--to-ti <n>', 'new tariff index')
+    .option('--to-krn <n>', 'new key revision number')
+    .option('--to-base-date <year>', 'new base date (TID roll-over)')
+    .option('--cancel', 'withdraw the scheduled key change')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { scheduleKeyChange, cancelKeyChange } = await serverModules();
+      const base = {
+        utilityCode: text(options, 'utility'),
+        meterNo: text(options, 'meter'),
+        now: new Date(),
+      };
+      const to = {
+        sgc: options.toSgc === undefined ? undefined : text(options, 'toSgc'),
+        ti: optionalNumber(options, 'toTi', '--to-ti'),
+        krn: optionalNumber(options, 'toKrn', '--to-krn'),
+        baseDate: optionalNumber(options, 'toBaseDate', '--to-base-date'),
+      };
+      printJson(
+        await withAdminDb(options, (db) =>
+          options.cancel ? cancelKeyChange(db, base) : scheduleKeyChange(db, { ...base, to }),
+        ),
+      );
+    });
+  dbOptions(
+    master
+      .command('rollover')
+      .description('Schedule the TID roll-over (base-date move) for every meter of a supply group'),
+  )
+    .requiredOption('--utility <code>', 'the utility code')
+    .requiredOption('--sgc <code>', 'the supply group code')
+    .requiredOption('--to-base-date <year>', 'the new base date, e.g. 2014')
+    .action(async (_o: Opts, command: Command) => {
+      const options = command.optsWithGlobals() as Opts;
+      const { scheduleRollover } = await serverModules();
+      printJson(
+        await withAdminDb(options, (db) =>
+          scheduleRollover(db, {
+            utilityCode: text(options, 'utility'),
+            sgc: text(options, 'sgc'),
+            toBaseDate: optionalNumber(options, 'toBaseDate', '--to-base-date')!,
+            now: new Date(),
+          }),
+        ),
+      );
+    });
 }
 
 function registerAdminCommands(server: Command, setExitCode: (code: number) => void): void {
   const admin = server.command('admin').description('Head-office administration of the sync server database');
+  registerReportCommands(admin);
 
   const utility = admin.command('utility').description('Utilities (the companies outlets sell for)');
   dbOptions(utility.command('create').description('Create a utility'))

@@ -36,6 +36,7 @@ export function openEngine(dataDir: string, options: { kek?: KekSource; clock?: 
     const security = new SoftwareSecurityModule(
       loadVendingKeys(ledger.sqlite, kek),
       ledgerAuthorityStore(ledger.sqlite),
+      () => loadVendingKeys(ledger.sqlite, kek),
     );
     const engine = new VendEngine(ledger, security, options.clock);
     return { ledger, engine, close: () => ledger.close() };

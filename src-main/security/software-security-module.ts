@@ -16,20 +16,40 @@ export interface LoadedVendingKey {
   key: SecretKey;
 }
 
-/** Software security module: vending keys unsealed into memory at start, authority kept in the ledger. */
+/**
+ * Software security module: vending keys unsealed into memory at start, authority kept in the ledger. A key
+ * asked for but not held is looked up once more through `reload` (a supply group that arrived from head office
+ * while the engine runs), so new keys need no restart.
+ */
 export class SoftwareSecurityModule implements SecurityModule {
-  readonly #keyring: VendingKeyring;
+  #keyring: VendingKeyring;
   readonly #authority: AuthorityStore;
+  readonly #reload: (() => LoadedVendingKey[]) | null;
 
-  constructor(keys: LoadedVendingKey[], authority: AuthorityStore) {
+  constructor(
+    keys: LoadedVendingKey[],
+    authority: AuthorityStore,
+    reload: (() => LoadedVendingKey[]) | null = null,
+  ) {
     this.#keyring = new VendingKeyring(keys);
     this.#authority = authority;
+    this.#reload = reload;
+  }
+
+  #deriver(meter: MeterKeyData): ReturnType<VendingKeyring['deriver']> {
+    try {
+      return this.#keyring.deriver(meter.dkga, meter.sgc, meter.krn);
+    } catch (error) {
+      if (!this.#reload) throw error;
+      this.#keyring = new VendingKeyring(this.#reload());
+      return this.#keyring.deriver(meter.dkga, meter.sgc, meter.krn);
+    }
   }
 
   #decoderKey(meter: MeterKeyData): SecretKey {
     let deriver: ReturnType<VendingKeyring['deriver']>;
     try {
-      deriver = this.#keyring.deriver(meter.dkga, meter.sgc, meter.krn);
+      deriver = this.#deriver(meter);
     } catch (error) {
       throw new SecurityError(
         'SECURITY_NO_VENDING_KEY',

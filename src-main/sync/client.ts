@@ -84,7 +84,12 @@ export interface SyncClientOptions {
 const asSyncError = (error: unknown): SyncError =>
   error instanceof SyncError
     ? error
-    : new SyncError('SYNC_UNAVAILABLE', isOpenVendError(error) ? error.detail : String(error));
+    : isOpenVendError(error)
+      ? // e.g. master data the outlet cannot apply yet: retried, with its own message for the supervisor.
+        new SyncError('SYNC_UNAVAILABLE', `${error.code}: ${error.detail}`, {
+          userMessage: error.userMessage,
+        })
+      : new SyncError('SYNC_UNAVAILABLE', String(error));
 
 /**
  * The outlet's uploader, inside the engine thread: on a timer it seals due batches and uploads every
@@ -104,7 +109,8 @@ export class SyncClient {
   readonly #idleMs: number;
   readonly #heartbeatMs: number;
   readonly #identity: SyncIdentity;
-  readonly #device: { deviceId: string; key: KeyObject };
+  /** The device key signs; the outlet's KEK seals vending keys that arrive with master data. */
+  readonly #device: { deviceId: string; key: KeyObject; kek: Buffer };
   #timer: NodeJS.Timeout | null = null;
   #inflight: Promise<SyncRunReport> | null = null;
   #stopped = true;
@@ -121,7 +127,11 @@ export class SyncClient {
     this.#idleMs = options.idleMs ?? 5_000;
     this.#heartbeatMs = options.heartbeatMs ?? 60_000;
     this.#identity = requireSyncIdentity(options.sqlite);
-    this.#device = { deviceId: this.#identity.deviceId, key: unsealDeviceKey(options.kek, this.#identity) };
+    this.#device = {
+      deviceId: this.#identity.deviceId,
+      key: unsealDeviceKey(options.kek, this.#identity),
+      kek: options.kek,
+    };
     this.#api =
       options.api ??
       new SyncApi(

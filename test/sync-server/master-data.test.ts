@@ -122,7 +122,11 @@ describe.each(BACKENDS)('master data download (%s)', (backendName) => {
       now: TEST_NOW,
     });
     expect((await pull(before)).changes).toEqual([]);
-    const own = await masterPage(db, { outletId }, { after: before, limit: 10 });
+    const own = await masterPage(
+      db,
+      { outletId, deviceId: device.deviceId, publicKey: device.publicKey },
+      { after: before, limit: 10 },
+    );
     expect(own.changes).toEqual([]);
   });
 
