@@ -31,9 +31,19 @@ export function StatusBar({ onOpenQuarantine }: StatusBarProps = {}) {
               ? t('status.shiftOpenSince', { time: formatTime(status.shift.openedAt, locale, timeZone) })
               : t('status.noShift')}
           </span>
-          <span className={`ov-statusbar__item${status.lowFloat ? ' ov-statusbar__item--warning' : ''}`}>
+          <span
+            className={`ov-statusbar__item${status.lowFloat || status.sync.centralFloat?.overLimit ? ' ov-statusbar__item--warning' : ''}`}
+          >
             <span className="ov-statusbar__label">{t('status.float')}</span> {money(status.floatBalanceMinor)}
             {status.lowFloat ? <strong className="ov-statusbar__flag">{t('status.lowFloat')}</strong> : null}
+            {status.sync.centralFloat?.overLimit ? (
+              <strong
+                className="ov-statusbar__flag"
+                title={t('status.overLimitDetail', { balance: money(status.sync.centralFloat.balanceMinor) })}
+              >
+                {t('status.overLimit')}
+              </strong>
+            ) : null}
           </span>
           <span
             className={`ov-statusbar__item${status.sync.state === 'offline' ? ' ov-statusbar__item--warning' : ''}`}

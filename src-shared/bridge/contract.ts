@@ -68,6 +68,14 @@ const syncStatus = z.strictObject({
   lastSuccessAt: z.string().nullable(),
   /** Events the server refused, kept in the outlet's quarantine for the supervisor. */
   quarantinedEvents: z.number().int().nonnegative(),
+  /** The float as head office last counted it; null when head office does not manage this outlet's float. */
+  centralFloat: z
+    .strictObject({
+      balanceMinor: z.number().int(),
+      creditLimitMinor: z.number().int(),
+      overLimit: z.boolean(),
+    })
+    .nullable(),
 });
 
 const pagedQuery = z.strictObject({ query: z.string().trim().max(100).default(''), limit, offset });

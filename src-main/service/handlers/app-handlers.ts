@@ -93,6 +93,7 @@ export const appHandlers: HandlerGroup<
         oldestPendingAt: sync.oldestPendingAt,
         lastSuccessAt: sync.lastSuccessAt,
         quarantinedEvents: sync.quarantinedEvents,
+        centralFloat: sync.centralFloat,
       },
     };
   },

@@ -44,6 +44,7 @@ describe('status.get (the status bar)', () => {
       oldestPendingAt: service.fixture.now.toISOString(),
       lastSuccessAt: null,
       quarantinedEvents: 0,
+      centralFloat: null,
     });
 
     const key = generateDeviceKey();
@@ -75,6 +76,7 @@ describe('status.get (the status bar)', () => {
       oldestPendingAt: null,
       lastSuccessAt: '2026-03-10T07:59:00.000Z',
       quarantinedEvents: 1,
+      centralFloat: null,
     });
     recordSyncFailure(sqlite, service.fixture.now, new SyncError('SYNC_UNAVAILABLE', 'down'), false);
     expect((await service.call('status.get', {}, token)).sync.state).toBe('offline');
