@@ -4,7 +4,7 @@ import { SyncError } from '../src-shared/sync/errors.ts';
 import type { ServerDb } from './db/database.ts';
 import { apiClient } from './db/schema.ts';
 import { ServerError } from './errors.ts';
-import { utilityByCode } from './reports.ts';
+import { utilityByCode } from './master-data.ts';
 
 /**
  * Head-office API clients (finance, BI, a supervisor portal) read reports with a bearer key: 32 random bytes,

@@ -222,7 +222,7 @@ export async function ingestBatch(
         .where(eq(outlet.id, row.outletId));
       await projectEvents(
         tx,
-        { utilityId: owner!.utilityId, outletId: row.outletId, deviceId: row.id },
+        { utilityId: owner!.utilityId, outletId: row.outletId, deviceId: row.id, now },
         accepted.map((e, i) => ({ id: ids[i]!.id, type: e.type, payload: e.payload })),
       );
     }

@@ -81,7 +81,7 @@ const storedSupplyGroupChange = z.strictObject({
   data: storedSupplyGroupSchema,
 });
 
-interface NewChange {
+export interface NewChange {
   outletId: number | null;
   kind: MasterChangeKind;
   key: string;
@@ -105,27 +105,33 @@ async function appendChanges(db: ServerDb, utilityId: number, changes: NewChange
       );
     }
   }
-  return db.transaction(async (tx: ServerTx) => {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(${MASTER_WRITE_LOCK})`);
-    const at = now.toISOString();
-    const rows = await tx
-      .insert(masterChange)
-      .values(
-        changes.map((c) => ({
-          utilityId,
-          outletId: c.outletId,
-          kind: c.kind,
-          key: c.key,
-          data: c.data,
-          createdAt: at,
-        })),
-      )
-      .returning({ id: masterChange.id });
-    return rows.map((r) => r.id);
-  });
+  return db.transaction((tx: ServerTx) => insertChanges(tx, utilityId, changes, now));
 }
 
-async function utilityByCode(db: ServerDb, code: string) {
+/**
+ * Appends changes inside the caller's transaction (ingest writes the month-to-date this way, with its batch).
+ * The lock is held to the commit: take it last, after any row locks the transaction needs.
+ */
+export async function insertChanges(tx: ServerTx, utilityId: number, changes: NewChange[], now: Date) {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${MASTER_WRITE_LOCK})`);
+  const at = now.toISOString();
+  const rows = await tx
+    .insert(masterChange)
+    .values(
+      changes.map((c) => ({
+        utilityId,
+        outletId: c.outletId,
+        kind: c.kind,
+        key: c.key,
+        data: c.data,
+        createdAt: at,
+      })),
+    )
+    .returning({ id: masterChange.id });
+  return rows.map((r) => r.id);
+}
+
+export async function utilityByCode(db: ServerDb, code: string) {
   const [row] = await db.select().from(utility).where(eq(utility.code, code));
   if (!row) throw new ServerError('ADMIN_NOT_FOUND', `There is no utility ${code}.`);
   return row;

@@ -3,13 +3,16 @@ import type { SaleLedgerRow, SalePayload, ShiftClosedPayload } from '../src-shar
 import type { CentralFloat } from '../src-shared/sync/protocol.ts';
 import type { ServerDb, ServerTx } from './db/database.ts';
 import {
+  device,
   masterChange,
   meterMonth,
+  outlet,
   outletFloat,
   saleFact,
   shiftReconciliation,
   tokenFact,
 } from './db/schema.ts';
+import { insertChanges, type NewChange } from './master-data.ts';
 
 /**
  * What the server derives from the events it accepts, written in the SAME transaction as the batch (ingest.ts),
@@ -26,6 +29,7 @@ export interface ProjectionContext {
   utilityId: number;
   outletId: number;
   deviceId: string;
+  now: Date;
 }
 
 export interface AcceptedEvent {
@@ -170,6 +174,45 @@ export async function projectEvents(
       });
   }
   for (const close of closes) await reconcileShift(tx, ctx, close.eventId, close.payload);
+  // Last: it takes the master-data lock, held to the commit.
+  if (mtd.size > 0) await publishMonthToDate(tx, ctx, [...mtd.values()]);
+}
+
+/**
+ * Sends the new authoritative month-to-date of every meter this batch touched down to all outlets of the utility
+ * (master data, per-outlet shares), in this transaction. The master-data lock is taken after the row locks above
+ * and held to the commit, so change sequence numbers become visible in order.
+ */
+async function publishMonthToDate(
+  tx: ServerTx,
+  ctx: ProjectionContext,
+  touched: Array<{ meterNo: string; month: string }>,
+): Promise<void> {
+  const changes: NewChange[] = [];
+  for (const m of touched) {
+    const shares = await tx
+      .select({ outlet: outlet.code, units: sql<number>`sum(${meterMonth.units})::int` })
+      .from(meterMonth)
+      .innerJoin(device, eq(device.id, meterMonth.deviceId))
+      .innerJoin(outlet, eq(outlet.id, device.outletId))
+      .where(
+        and(
+          eq(meterMonth.utilityId, ctx.utilityId),
+          eq(meterMonth.meterNo, m.meterNo),
+          eq(meterMonth.month, m.month),
+        ),
+      )
+      .groupBy(outlet.code)
+      .orderBy(outlet.code);
+    const byOutlet = shares.map((s) => ({ outlet: s.outlet, units: Number(s.units) }));
+    changes.push({
+      outletId: null,
+      kind: 'meter.month-to-date',
+      key: m.meterNo,
+      data: { month: m.month, units: byOutlet.reduce((sum, s) => sum + s.units, 0), byOutlet },
+    });
+  }
+  await insertChanges(tx, ctx.utilityId, changes, ctx.now);
 }
 
 async function reversedSale(

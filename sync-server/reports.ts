@@ -49,12 +49,6 @@ function addFigures(into: EndOfDayFigures, from: EndOfDayFigures): void {
   for (const k of FIGURE_KEYS) into[k] += from[k];
 }
 
-export async function utilityByCode(db: ServerDb, code: string) {
-  const [row] = await db.select().from(utility).where(eq(utility.code, code));
-  if (!row) throw new ServerError('ADMIN_NOT_FOUND', `There is no utility ${code}.`);
-  return row;
-}
-
 /** An outlet of the utility by its code, or null. */
 export async function outletOfUtility(db: ServerDb, utilityId: number, code: string): Promise<number | null> {
   const [one] = await db

@@ -35,7 +35,11 @@ export interface MeterRow {
   pendingBaseDate: BaseDate | null;
   lastTid: number | null;
   mtdMonth: string | null;
+  /** This outlet's own paid units in mtdMonth. */
   mtdUnits: number;
+  /** Other outlets' paid units in mtdRemoteMonth, as head office last told. */
+  mtdRemoteMonth: string | null;
+  mtdRemoteUnits: number;
   lastPurchaseAt: string | null;
   lastPurchaseMonth: string | null;
   fbeLastMonth: string | null;
@@ -45,6 +49,7 @@ const METER_COLUMNS = `id, pan, meter_no AS meterNo, iin_length AS iinLength, me
   tariff_id AS tariffId, sgc, ti, krn, key_type AS keyType, ea, dkga, base_date AS baseDate, ken, blocked,
   blocked_reason AS blockedReason, pending_sgc AS pendingSgc, pending_ti AS pendingTi, pending_krn AS pendingKrn,
   pending_base_date AS pendingBaseDate, last_tid AS lastTid, mtd_month AS mtdMonth, mtd_units AS mtdUnits,
+  mtd_remote_month AS mtdRemoteMonth, mtd_remote_units AS mtdRemoteUnits,
   last_purchase_at AS lastPurchaseAt, last_purchase_month AS lastPurchaseMonth, fbe_last_month AS fbeLastMonth`;
 
 /**

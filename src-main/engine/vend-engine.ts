@@ -194,8 +194,17 @@ export class VendEngine {
     };
   }
 
+  /** Paid units this month at every outlet: this outlet's own, plus the others' as head office last told. */
   #monthToDate(meter: MeterRow, month: string): number {
+    return this.#ownMonthToDate(meter, month) + this.#remoteMonthToDate(meter, month);
+  }
+
+  #ownMonthToDate(meter: MeterRow, month: string): number {
     return meter.mtdMonth === month ? meter.mtdUnits : 0;
+  }
+
+  #remoteMonthToDate(meter: MeterRow, month: string): number {
+    return meter.mtdRemoteMonth === month ? Math.max(0, meter.mtdRemoteUnits) : 0;
   }
 
   #priceRequest(meter: MeterRow, tariff: TariffVersion, tenderMinor: number, month: string) {
@@ -1169,7 +1178,8 @@ export class VendEngine {
         issued.key.baseDate,
         issued.lastTid,
         month,
-        b.monthToDateUnitsAfter,
+        // Only this outlet's own units are kept here; the others' arrive from head office.
+        b.monthToDateUnitsAfter - this.#remoteMonthToDate(meter, month),
         now.toISOString(),
         month,
         b.fbe ? 1 : 0,

@@ -129,7 +129,11 @@ export const meter = sqliteTable(
     pendingBaseDate: integer('pending_base_date'),
     lastTid: integer('last_tid'),
     mtdMonth: text('mtd_month'),
+    /** This outlet's own paid units this month (mtd_month). */
     mtdUnits: integer('mtd_units').notNull().default(0),
+    /** Other outlets' paid units in mtd_remote_month, as head office last told (sync master data). */
+    mtdRemoteMonth: text('mtd_remote_month'),
+    mtdRemoteUnits: integer('mtd_remote_units').notNull().default(0),
     lastPurchaseAt: text('last_purchase_at'),
     lastPurchaseMonth: text('last_purchase_month'),
     fbeLastMonth: text('fbe_last_month'),

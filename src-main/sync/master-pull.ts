@@ -11,6 +11,7 @@ import {
   MasterDataError,
   type MasterKeyChange,
   type MasterMeter,
+  type MasterMonthToDate,
   type MasterPage,
   type MasterTariff,
   type MasterTariffVersion,
@@ -426,8 +427,38 @@ function applyChange(
     case 'meter.key-change':
       applyKeyChange(sqlite, change.key, change.data, outcome);
       break;
+    case 'meter.month-to-date':
+      applyMonthToDate(sqlite, change.key, change.data, outcome);
+      break;
   }
   outcome.applied++;
+}
+
+/**
+ * Other outlets' paid units for the month: head office's total less this outlet's own share there (its own sales
+ * are counted locally, uploaded or not). A change for an older month than the one held is ignored (late uploads).
+ */
+function applyMonthToDate(
+  sqlite: Database.Database,
+  meterNo: string,
+  data: MasterMonthToDate,
+  outcome: PageOutcome,
+): void {
+  const identity = sqlite.prepare('SELECT outlet_code AS outletCode FROM sync_identity').get() as
+    | { outletCode: string }
+    | undefined;
+  const own = data.byOutlet.find((o) => o.outlet === identity?.outletCode)?.units ?? 0;
+  const meter = sqlite
+    .prepare('SELECT mtd_remote_month AS month FROM meter WHERE meter_no = ?')
+    .get(meterNo) as { month: string | null } | undefined;
+  if (!meter) {
+    outcome.unknownMeters++;
+    return;
+  }
+  if (meter.month !== null && meter.month > data.month) return;
+  sqlite
+    .prepare('UPDATE meter SET mtd_remote_month = ?, mtd_remote_units = ? WHERE meter_no = ?')
+    .run(data.month, Math.max(0, data.units - own), meterNo);
 }
 
 /** Applies one page in one transaction: the changes past the cursor, the new cursor and an audit entry. */

@@ -183,6 +183,17 @@ export const masterKeyChangeSchema = z
   });
 export type MasterKeyChange = z.infer<typeof masterKeyChangeSchema>;
 
+/**
+ * The authoritative month-to-date of a meter (paid units, 0.1 kWh) as head office holds it, per selling outlet:
+ * an outlet prices with its own sales (exact, local) plus everyone else's (total − its own share here).
+ */
+export const masterMonthToDateSchema = z.strictObject({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/),
+  units: z.number().int().safe(),
+  byOutlet: z.array(z.strictObject({ outlet: text(64).min(1), units: z.number().int().safe() })).max(1_000),
+});
+export type MasterMonthToDate = z.infer<typeof masterMonthToDateSchema>;
+
 const seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const key = text(64).min(1);
 const meterKey = z.string().regex(METER_NUMBER);
@@ -212,6 +223,12 @@ export const masterChangeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ seq, kind: z.literal('tariff'), key, data: masterTariffSchema }),
   z.strictObject({ seq, kind: z.literal('meter'), key: meterKey, data: masterMeterSchema.nullable() }),
   z.strictObject({ seq, kind: z.literal('meter.key-change'), key: meterKey, data: masterKeyChangeSchema }),
+  z.strictObject({
+    seq,
+    kind: z.literal('meter.month-to-date'),
+    key: meterKey,
+    data: masterMonthToDateSchema,
+  }),
 ]);
 export type MasterChange = z.infer<typeof masterChangeSchema>;
 export type MasterChangeKind = MasterChange['kind'];

@@ -29,7 +29,7 @@ import type { Role } from '../../src-shared/vending/roles.ts';
 
 /** 10:00 in Africa/Johannesburg (the demo utility's zone); TIDs are per local minute. */
 export const FIXED_NOW = new Date('2026-03-10T08:00:00Z');
-export const TEST_KEK_HEX = '5e6f0123456789abcdeffedcba98765432100123456789abcdeffedcba9876543';
+export const TEST_KEK_HEX = '5e6f0123456789abcdeffedcba98765432100123456789abcdeffedcba987654';
 export const TEST_KEK = (): Buffer => Buffer.from(TEST_KEK_HEX, 'hex');
 /** Float after the fixture's top-up: R 100 million, enough for any test or benchmark here. */
 export const FIXTURE_FLOAT_MINOR = 10_000_000_000;

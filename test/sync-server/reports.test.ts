@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeShift } from '../../src-main/engine/shifts.ts';
+import { closeShift, openShift } from '../../src-main/engine/shifts.ts';
 import { SyncApi } from '../../src-main/sync/api.ts';
 import { SyncClient, type SyncLogger } from '../../src-main/sync/client.ts';
 import { enrollOutlet } from '../../src-main/sync/enroll.ts';
@@ -296,6 +296,31 @@ describe.each(BACKENDS)('head-office reports (%s)', (backendName) => {
     expect(collisions[0]!.minute).toBe('2026-03-10T10:00');
     expect(collisions[0]!.tokens.map((t) => t.outletCode).sort()).toEqual([a.code, b.code].sort());
     expect(collisions[0]!.tokens.every((t) => /^\d{20}$/.test(t.digits))).toBe(true);
+  });
+
+  it('sends the authoritative month-to-date down, so the next sale anywhere is priced with every outlet’s units', async () => {
+    const held = async () =>
+      (
+        await queryRows<{ units: number }>(
+          backend.database.db,
+          sql`SELECT sum(units)::int AS units FROM meter_month WHERE meter_no = ${meter} AND month = '2026-03'`,
+        )
+      )[0]!.units;
+    // B pulled after A had uploaded: it prices with A's units too.
+    expect(engineOf(b).confirmMeter(meter).monthToDateUnits).toBe(await held());
+    // A pulled before B uploaded; its next pull (a heartbeat later) brings B's share.
+    clock = new Date(clock.getTime() + 5 * 60_000);
+    await a.client.runOnce();
+    expect(engineOf(a).confirmMeter(meter).monthToDateUnits).toBe(await held());
+    openShift(engineOf(b), b.fixture.sessions.cashier, clock);
+    const sale = b.vend(meter, 10_000, new Date(clock.getTime() + 60_000));
+    clock = new Date(clock.getTime() + 2 * 60_000);
+    expect((await b.client.runOnce()).error).toBeNull();
+    const { sales } = (await adminGet(`${SYNC_ROUTES.adminStaleMonthToDate}?month=2026-03`)).json() as {
+      sales: Array<{ outletCode: string; receiptNo: number }>;
+    };
+    expect(sales.some((s) => s.outletCode === b.code && s.receiptNo === sale.receiptNo)).toBe(false);
+    expect(sales).toHaveLength(2);
   });
 
   it('counts the float centrally and tells the outlet over its limit on its sync', async () => {

@@ -87,4 +87,12 @@ export const BUNDLED_MIGRATIONS: readonly BundledMigration[] = [
       'CREATE TABLE `device_config` (\n\t`role` text PRIMARY KEY NOT NULL,\n\t`config_json` text NOT NULL,\n\t`secret_sealed` blob,\n\t`updated_at` text NOT NULL,\n\t`updated_by` integer,\n\tFOREIGN KEY (`updated_by`) REFERENCES `operator`(`id`) ON UPDATE no action ON DELETE no action\n);',
     ],
   },
+  {
+    id: '0005_meter_remote_month_to_date',
+    sha256: 'bfbda2a7e9881e72167cfc52f45f68248dbdfe3d91d1bbae9bcbb3b90573b34e',
+    statements: [
+      'ALTER TABLE `meter` ADD `mtd_remote_month` text;',
+      'ALTER TABLE `meter` ADD `mtd_remote_units` integer DEFAULT 0 NOT NULL;',
+    ],
+  },
 ];

@@ -107,13 +107,19 @@ describe('upgrading a ledger written at migration 0000', () => {
       expect(Object.keys(after)).toEqual(expect.arrayContaining(Object.keys(upgrade.seeded)));
       for (const table of Object.keys(upgrade.seeded)) {
         const added =
-          { operator: ['language'], outlet: ['receipt_columns'], float_movement: ['request_id'] }[table] ??
-          [];
+          {
+            operator: ['language'],
+            outlet: ['receipt_columns'],
+            float_movement: ['request_id'],
+            meter: ['mtd_remote_month', 'mtd_remote_units'],
+          }[table] ?? [];
         expect(without(after[table], ...added), table).toEqual(upgrade.seeded[table]);
       }
       expect(after.operator!.map((o) => o.language)).toEqual([null, null]);
       expect(after.outlet!.map((o) => o.receipt_columns)).toEqual([42]);
       expect(outletSettings(upgrade.sqlite).receiptColumns).toBe(42);
+      // 0005: no other outlet's month-to-date is known until head office sends it.
+      expect(after.meter!.map((m) => [m.mtd_remote_month, m.mtd_remote_units])).toEqual([[null, 0]]);
       expect(upgrade.sqlite.pragma('foreign_key_check')).toEqual([]);
     } finally {
       upgrade.close();

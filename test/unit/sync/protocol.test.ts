@@ -11,6 +11,7 @@ import {
   signingString,
   syncBatchSchema,
 } from '../../../src-shared/sync/protocol.ts';
+import { sampleSalePayload } from '../../sync-server/support.ts';
 
 const batch: SyncBatch = {
   protocolVersion: 1,
@@ -25,7 +26,7 @@ const batch: SyncBatch = {
       seq: 1,
       type: 'sale.sale',
       createdAt: '2026-03-10T08:00:00.000Z',
-      payload: { receiptNo: 1, requestId: 'r-00000001', saleId: 1, result: { kind: 'sale', receiptNo: 1 } },
+      payload: sampleSalePayload(1, '2026-03-10T08:00:00.000Z'),
     },
   ],
 };
@@ -68,7 +69,13 @@ describe('batch hash and signing string', () => {
       const ch = text[i]!;
       if (!/[0-9a-z]/.test(ch)) continue;
       const changed = `${text.slice(0, i)}${ch === '1' ? '2' : ch === 'a' ? 'b' : '1'}${text.slice(i + 1)}`;
-      const parsed = syncBatchSchema.safeParse(JSON.parse(changed));
+      let json: unknown;
+      try {
+        json = JSON.parse(changed);
+      } catch {
+        continue; // the change broke the JSON itself (a letter of `null`): nothing to hash
+      }
+      const parsed = syncBatchSchema.safeParse(json);
       if (parsed.success) expect(batchHash(parsed.data), `position ${i}`).not.toBe(base);
     }
   });
@@ -90,6 +97,11 @@ describe('batch hash and signing string', () => {
 describe('event checks', () => {
   it('accepts the outlet’s event types and names what is wrong otherwise', () => {
     expect(eventProblem(batch.events[0]!)).toBeNull();
+    // A sale without the ledger row head office reconciles from is kept apart, not half-used.
+    const { ledger: _ledger, ...withoutLedger } = sampleSalePayload(2, batch.sealedAt);
+    expect(
+      eventProblem({ seq: 2, type: 'sale.sale', createdAt: batch.sealedAt, payload: withoutLedger }),
+    ).toMatchObject({ code: 'SYNC_EVENT_INVALID', message: expect.stringContaining('ledger') });
     expect(
       eventProblem({
         seq: 2,
