@@ -65,7 +65,7 @@ import { ServerError } from './errors.ts';
 
 /**
  * Master data on the server: an append-only change log per utility (or per outlet), pulled by server
- * sequence. Every writer takes the same transaction-level advisory lock first, so sequence numbers commit in
+ * sequence. Every writer of a utility takes the same transaction-level advisory lock, so sequence numbers commit in
  * order and a reader that saw change N has seen every change below N (bigserial alone can commit 11 before 10).
  */
 const MASTER_WRITE_LOCK = 0x4f56_4d44; // 'OVMD'
@@ -113,7 +113,8 @@ async function appendChanges(db: ServerDb, utilityId: number, changes: NewChange
  * The lock is held to the commit: take it last, after any row locks the transaction needs.
  */
 export async function insertChanges(tx: ServerTx, utilityId: number, changes: NewChange[], now: Date) {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(${MASTER_WRITE_LOCK})`);
+  // One lock per utility: an outlet reads only its utility's changes, so only their order matters to it.
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${MASTER_WRITE_LOCK}, ${utilityId})`);
   const at = now.toISOString();
   const rows = await tx
     .insert(masterChange)
