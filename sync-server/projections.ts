@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { SaleLedgerRow, SalePayload, ShiftClosedPayload } from '../src-shared/sync/events.ts';
 import type { CentralFloat } from '../src-shared/sync/protocol.ts';
+import { shiftTxTypeOf } from '../src-shared/vending/shift-report.ts';
 import type { ServerDb, ServerTx } from './db/database.ts';
 import {
   device,
@@ -37,16 +38,6 @@ export interface AcceptedEvent {
   type: string;
   payload: unknown;
 }
-
-/** The shift-report type of a sale kind (the outlet's Z report groups by these). */
-const SHIFT_TYPE_OF_KIND: Record<string, string> = {
-  sale: 'sale',
-  fbe: 'fbe',
-  'free-issue': 'free-issue',
-  engineering: 'engineering',
-  'key-change': 'key-change',
-  reversal: 'reversal',
-};
 
 /** Money a sale took (negative for a reversal): its signed lines, as the outlet's ledger adds them. */
 export const takenMinor = (
@@ -266,7 +257,7 @@ async function reconcileShift(
   let vat = 0;
   let cash = 0;
   for (const r of rows) {
-    const type = SHIFT_TYPE_OF_KIND[r.kind] ?? 'sale';
+    const type = shiftTxTypeOf(r.kind);
     const t = byType.get(type) ?? { count: 0, amountMinor: 0, units: 0 };
     t.count += Number(r.count);
     t.amountMinor += Number(r.amountMinor);

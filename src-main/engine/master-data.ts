@@ -361,28 +361,7 @@ export function addTariffVersion(
         .prepare('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM tariff_version WHERE tariff_id = ?')
         .get(tariffId) as { next: number }
     ).next;
-    const { lastInsertRowid } = sqlite
-      .prepare(
-        `INSERT INTO tariff_version (tariff_id, version, effective_from_local, kind, blocks_json, vat_rate_bp, prices_include_vat,
-          fixed_charge_description, fixed_charge_minor, fixed_charge_max_months, levies_json, fbe_monthly_units, min_vend_minor, max_vend_minor)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        tariffId,
-        next,
-        v.effectiveFromLocal,
-        v.kind,
-        JSON.stringify(v.blocks),
-        v.vatRateBp,
-        v.pricesIncludeVat ? 1 : 0,
-        v.fixedCharge?.description ?? null,
-        v.fixedCharge?.amountMinor ?? 0,
-        v.fixedCharge?.maxMonths ?? 0,
-        JSON.stringify(v.levies),
-        v.fbeMonthlyUnits,
-        v.minVendMinor,
-        v.maxVendMinor,
-      );
+    const id = insertTariffVersion(sqlite, tariffId, next, v);
     appendAudit(
       sqlite,
       {
@@ -394,8 +373,40 @@ export function addTariffVersion(
       },
       at,
     );
-    return Number(lastInsertRowid);
+    return id;
   })();
+}
+
+/** One tariff version row (local set-up and head office's published versions alike); returns its id. */
+export function insertTariffVersion(
+  sqlite: Database.Database,
+  tariffId: number,
+  version: number,
+  v: TariffVersionInput,
+): number {
+  const { lastInsertRowid } = sqlite
+    .prepare(
+      `INSERT INTO tariff_version (tariff_id, version, effective_from_local, kind, blocks_json, vat_rate_bp, prices_include_vat,
+        fixed_charge_description, fixed_charge_minor, fixed_charge_max_months, levies_json, fbe_monthly_units, min_vend_minor, max_vend_minor)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      tariffId,
+      version,
+      v.effectiveFromLocal,
+      v.kind,
+      JSON.stringify(v.blocks),
+      v.vatRateBp,
+      v.pricesIncludeVat ? 1 : 0,
+      v.fixedCharge?.description ?? null,
+      v.fixedCharge?.amountMinor ?? 0,
+      v.fixedCharge?.maxMonths ?? 0,
+      JSON.stringify(v.levies),
+      v.fbeMonthlyUnits,
+      v.minVendMinor,
+      v.maxVendMinor,
+    );
+  return Number(lastInsertRowid);
 }
 
 export interface CustomerInput {

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
 import { wallClockInZone } from '../../src-shared/sts/tid.ts';
 import type { ReceiptResource } from '../../src-shared/vending/receipt.ts';
-import type {
-  ShiftReport,
-  ShiftTotal,
-  ShiftTxType,
-  ZShiftReport,
+import {
+  type ShiftReport,
+  type ShiftTotal,
+  type ShiftTxType,
+  shiftTxTypeOf,
+  type ZShiftReport,
 } from '../../src-shared/vending/shift-report.ts';
 import { appendAudit } from './audit-log.ts';
 import { EngineError } from './errors.ts';
@@ -20,15 +21,6 @@ import type { VendEngine } from './vend-engine.ts';
 
 /** Money taken by a sale (negative for a reversal): its signed lines, which equal tender − change for a sale. */
 export const TAKEN = 's.charges_minor + s.debt_minor + s.levies_minor + s.vat_minor + s.energy_minor';
-
-const SALE_KIND_TO_TX: Record<string, ShiftTxType> = {
-  sale: 'sale',
-  fbe: 'fbe',
-  'free-issue': 'free-issue',
-  engineering: 'engineering',
-  'key-change': 'key-change',
-  reversal: 'reversal',
-};
 
 interface SaleAggregateRow {
   kind: string;
@@ -127,7 +119,7 @@ function totals(engine: VendEngine, shiftId: number, openedAt: string, now: Date
   let first: number | undefined;
   let last: number | undefined;
   for (const row of rows) {
-    const type = SALE_KIND_TO_TX[row.kind] ?? 'sale';
+    const type = shiftTxTypeOf(row.kind);
     add(byType.get(type) ?? byType.set(type, { type, count: 0, amountMinor: 0, units: 0 }).get(type)!, row);
     add(
       byOperator.get(row.operator) ??

@@ -22,7 +22,7 @@ import {
 import { validateTariff } from '../../src-shared/vending/pricing.ts';
 import { appendAudit } from '../engine/audit-log.ts';
 import { FLOAT_TOP_UP_KIND, moveFloat } from '../engine/float.ts';
-import { addSupplyGroup, meterInserter } from '../engine/master-data.ts';
+import { addSupplyGroup, insertTariffVersion, meterInserter } from '../engine/master-data.ts';
 import type { SyncApi } from './api.ts';
 import { openFromDevice } from './key-envelope.ts';
 
@@ -200,11 +200,6 @@ function applyTariff(sqlite: Database.Database, code: string, t: MasterTariff) {
       .run(code, t.name, t.ti, t.resource);
     tariff = { id: Number(lastInsertRowid), ti: t.ti, resource: t.resource };
   }
-  const insert = sqlite.prepare(
-    `INSERT INTO tariff_version (tariff_id, version, effective_from_local, kind, blocks_json, vat_rate_bp, prices_include_vat,
-       fixed_charge_description, fixed_charge_minor, fixed_charge_max_months, levies_json, fbe_monthly_units, min_vend_minor, max_vend_minor)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   for (const v of t.versions) {
     const held = storedVersion(sqlite, tariff.id, v.version);
     if (held) {
@@ -224,22 +219,7 @@ function applyTariff(sqlite: Database.Database, code: string, t: MasterTariff) {
         `tariff ${code} v${v.version}: ${(error as Error).message}`,
       );
     }
-    insert.run(
-      tariff.id,
-      v.version,
-      v.effectiveFromLocal,
-      v.kind,
-      JSON.stringify(v.blocks),
-      v.vatRateBp,
-      v.pricesIncludeVat ? 1 : 0,
-      v.fixedCharge?.description ?? null,
-      v.fixedCharge?.amountMinor ?? 0,
-      v.fixedCharge?.maxMonths ?? 0,
-      JSON.stringify(v.levies),
-      v.fbeMonthlyUnits,
-      v.minVendMinor,
-      v.maxVendMinor,
-    );
+    insertTariffVersion(sqlite, tariff.id, v.version, v);
   }
 }
 

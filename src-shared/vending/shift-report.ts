@@ -32,6 +32,10 @@ export const SHIFT_TX_TYPES: readonly ShiftTxType[] = [
   'reversal',
 ];
 
+/** The shift-report type of a sale kind: the kinds are the types; anything else counts as a sale. */
+export const shiftTxTypeOf = (saleKind: string): ShiftTxType =>
+  (SHIFT_TX_TYPES as readonly string[]).includes(saleKind) ? (saleKind as ShiftTxType) : 'sale';
+
 export const SHIFT_TX_TYPE_LABELS: Readonly<Record<ShiftTxType, string>> = {
   sale: 'Sales',
   fbe: 'FBE',
