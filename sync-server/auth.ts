@@ -1,11 +1,11 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
+import { nodeSha256Hex } from '../src-main/sync/identity.ts';
 import { SyncError } from '../src-shared/sync/errors.ts';
 import {
   nonceSchema,
   SIGNATURE_HEADERS,
   SIGNATURE_WINDOW_MS,
-  sha256HexOfBytes,
   signatureSchema,
   signingString,
   timestampSchema,
@@ -93,7 +93,7 @@ export async function authenticateDevice(
   const text = signingString({
     method: request.method,
     path: request.url,
-    bodySha256: sha256HexOfBytes(request.body),
+    bodySha256: nodeSha256Hex(request.body),
     timestamp,
     nonce,
     deviceId,

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { nodeSha256Hex } from '../src-main/sync/identity.ts';
 import { SyncError, type SyncErrorCode } from '../src-shared/sync/errors.ts';
 import { eventProblem } from '../src-shared/sync/events.ts';
 import {
@@ -13,8 +14,8 @@ import {
   versionProbeSchema,
 } from '../src-shared/sync/protocol.ts';
 import { type DeviceRow, verifyEd25519 } from './auth.ts';
-import type { ServerDb, ServerTx } from './db/database.ts';
-import { batch, device, deviceIncident, event, outlet, rejectedEvent } from './db/schema.ts';
+import { insertJsonRows, type ServerDb, type ServerTx } from './db/database.ts';
+import { batch, device, deviceIncident, type event, outlet, rejectedEvent } from './db/schema.ts';
 import { centralFloat, projectEvents } from './projections.ts';
 
 /** What became of an upload: acknowledged (with the response), or refused (with the error to send). */
@@ -77,6 +78,37 @@ async function quarantine(tx: ServerTx, row: DeviceRow, upload: UploadRequest, q
   });
 }
 
+const EVENT_COLUMNS = [
+  ['device_id', 'text'],
+  ['outlet_id', 'integer'],
+  ['event_seq', 'bigint'],
+  ['batch_seq', 'bigint'],
+  ['type', 'text'],
+  ['created_at', 'timestamptz'],
+  ['payload', 'jsonb'],
+  ['received_at', 'timestamptz'],
+] as const;
+
+/** An outlet's utility never changes: cached per database (a pure lookup, so instances stay stateless). */
+const utilityOfOutlet = new WeakMap<ServerDb, Map<number, number>>();
+async function utilityOf(db: ServerDb, tx: ServerTx, outletId: number): Promise<number> {
+  let cache = utilityOfOutlet.get(db);
+  if (!cache) {
+    cache = new Map();
+    utilityOfOutlet.set(db, cache);
+  }
+  let utilityId = cache.get(outletId);
+  if (utilityId === undefined) {
+    const [owner] = await tx
+      .select({ utilityId: outlet.utilityId })
+      .from(outlet)
+      .where(eq(outlet.id, outletId));
+    utilityId = owner!.utilityId;
+    cache.set(outletId, utilityId);
+  }
+  return utilityId;
+}
+
 /**
  * Applies one batch of an authenticated device in ONE transaction, with the device row locked (FOR UPDATE),
  * so any number of server instances serialise per device and never lose or double an event:
@@ -94,7 +126,7 @@ export async function ingestBatch(
 ): Promise<IngestResult> {
   const b = upload.batch;
   const at = now.toISOString();
-  const computedHash = batchHash(b);
+  const computedHash = batchHash(b, nodeSha256Hex);
   const hashOk = computedHash === upload.hash;
   const signatureOk =
     hashOk && verifyEd25519(authenticated.publicKey, batchSigningString(upload.hash), upload.signature);
@@ -215,15 +247,18 @@ export async function ingestBatch(
       receivedAt: at,
     });
     if (accepted.length > 0) {
-      const ids = await tx.insert(event).values(accepted).returning({ id: event.id });
-      const [owner] = await tx
-        .select({ utilityId: outlet.utilityId })
-        .from(outlet)
-        .where(eq(outlet.id, row.outletId));
+      const ids = await insertJsonRows<{ id: number; event_seq: number }>(
+        tx,
+        'event',
+        EVENT_COLUMNS,
+        accepted,
+        'id, event_seq',
+      );
+      const idOf = new Map(ids.map((r) => [Number(r.event_seq), Number(r.id)]));
       await projectEvents(
         tx,
-        { utilityId: owner!.utilityId, outletId: row.outletId, deviceId: row.id, now },
-        accepted.map((e, i) => ({ id: ids[i]!.id, type: e.type, payload: e.payload })),
+        { utilityId: await utilityOf(db, tx, row.outletId), outletId: row.outletId, deviceId: row.id, now },
+        accepted.map((e) => ({ id: idOf.get(e.eventSeq)!, type: e.type, payload: e.payload })),
       );
     }
     if (kept.length > 0) await tx.insert(rejectedEvent).values(kept);

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { SaleLedgerRow, SalePayload, ShiftClosedPayload } from '../src-shared/sync/events.ts';
 import type { CentralFloat } from '../src-shared/sync/protocol.ts';
 import { shiftTxTypeOf } from '../src-shared/vending/shift-report.ts';
-import type { ServerDb, ServerTx } from './db/database.ts';
+import { insertJsonRows, queryRows, type ServerDb, type ServerTx } from './db/database.ts';
 import {
   device,
   masterChange,
@@ -11,7 +11,7 @@ import {
   outletFloat,
   saleFact,
   shiftReconciliation,
-  tokenFact,
+  type tokenFact,
 } from './db/schema.ts';
 import { insertChanges, type NewChange } from './master-data.ts';
 
@@ -38,6 +38,45 @@ export interface AcceptedEvent {
   type: string;
   payload: unknown;
 }
+
+const SALE_FACT_COLUMNS = [
+  ['event_id', 'bigint'],
+  ['utility_id', 'integer'],
+  ['outlet_id', 'integer'],
+  ['device_id', 'text'],
+  ['receipt_no', 'integer'],
+  ['kind', 'text'],
+  ['business_date', 'text'],
+  ['created_at', 'timestamptz'],
+  ['shift_id', 'integer'],
+  ['operator', 'text'],
+  ['operator_name', 'text'],
+  ['pay_type', 'text'],
+  ['charges_minor', 'bigint'],
+  ['debt_minor', 'bigint'],
+  ['levies_minor', 'bigint'],
+  ['vat_minor', 'bigint'],
+  ['energy_minor', 'bigint'],
+  ['units', 'integer'],
+  ['fbe_units', 'integer'],
+  ['meter_no', 'text'],
+  ['month', 'text'],
+  ['mtd_before', 'integer'],
+] as const;
+
+const TOKEN_FACT_COLUMNS = [
+  ['event_id', 'bigint'],
+  ['utility_id', 'integer'],
+  ['outlet_id', 'integer'],
+  ['device_id', 'text'],
+  ['meter_no', 'text'],
+  ['base_date', 'integer'],
+  ['tid', 'integer'],
+  ['kind', 'text'],
+  ['digits', 'text'],
+  ['receipt_no', 'integer'],
+  ['created_at', 'timestamptz'],
+] as const;
 
 /** Money a sale took (negative for a reversal): its signed lines, as the outlet's ledger adds them. */
 export const takenMinor = (
@@ -131,24 +170,27 @@ export async function projectEvents(
     }
   }
 
-  if (facts.length > 0) await tx.insert(saleFact).values(facts);
-  if (tokens.length > 0) await tx.insert(tokenFact).values(tokens);
-  // Sorted keys: two devices selling the same meters lock the rows in one order, never deadlock.
-  for (const m of [...mtd.values()].sort((a, b) =>
-    a.meterNo === b.meterNo ? a.month.localeCompare(b.month) : a.meterNo.localeCompare(b.meterNo),
-  )) {
+  await insertJsonRows(tx, 'sale_fact', SALE_FACT_COLUMNS, facts);
+  await insertJsonRows(tx, 'token_fact', TOKEN_FACT_COLUMNS, tokens);
+  // One statement, rows in key order: two devices selling the same meters lock them in one order, never deadlock.
+  const months = [...mtd.values()].sort((x, y) =>
+    x.meterNo === y.meterNo ? x.month.localeCompare(y.month) : x.meterNo.localeCompare(y.meterNo),
+  );
+  if (months.length > 0) {
     await tx
       .insert(meterMonth)
-      .values({
-        utilityId: ctx.utilityId,
-        meterNo: m.meterNo,
-        month: m.month,
-        deviceId: ctx.deviceId,
-        units: m.units,
-      })
+      .values(
+        months.map((m) => ({
+          utilityId: ctx.utilityId,
+          meterNo: m.meterNo,
+          month: m.month,
+          deviceId: ctx.deviceId,
+          units: m.units,
+        })),
+      )
       .onConflictDoUpdate({
         target: [meterMonth.utilityId, meterMonth.meterNo, meterMonth.month, meterMonth.deviceId],
-        set: { units: sql`${meterMonth.units} + ${m.units}` },
+        set: { units: sql`${meterMonth.units} + excluded.units` },
       });
   }
   if (soldMinor !== 0 || localTopUpsMinor !== 0) {
@@ -179,30 +221,28 @@ async function publishMonthToDate(
   ctx: ProjectionContext,
   touched: Array<{ meterNo: string; month: string }>,
 ): Promise<void> {
-  const changes: NewChange[] = [];
-  for (const m of touched) {
-    const shares = await tx
-      .select({ outlet: outlet.code, units: sql<number>`sum(${meterMonth.units})::int` })
-      .from(meterMonth)
-      .innerJoin(device, eq(device.id, meterMonth.deviceId))
-      .innerJoin(outlet, eq(outlet.id, device.outletId))
-      .where(
-        and(
-          eq(meterMonth.utilityId, ctx.utilityId),
-          eq(meterMonth.meterNo, m.meterNo),
-          eq(meterMonth.month, m.month),
-        ),
-      )
-      .groupBy(outlet.code)
-      .orderBy(outlet.code);
-    const byOutlet = shares.map((s) => ({ outlet: s.outlet, units: Number(s.units) }));
-    changes.push({
+  const shares = await queryRows<{ meter_no: string; month: string; outlet: string; units: number }>(
+    tx,
+    sql`SELECT mm.meter_no, mm.month, o.code AS outlet, sum(mm.units)::int AS units
+      FROM ${meterMonth} mm JOIN ${device} d ON d.id = mm.device_id JOIN ${outlet} o ON o.id = d.outlet_id
+      WHERE mm.utility_id = ${ctx.utilityId}
+        AND (mm.meter_no, mm.month) IN (${sql.join(
+          touched.map((m) => sql`(${m.meterNo}, ${m.month})`),
+          sql`, `,
+        )})
+      GROUP BY mm.meter_no, mm.month, o.code ORDER BY mm.meter_no, mm.month, o.code`,
+  );
+  const changes: NewChange[] = touched.map((m) => {
+    const byOutlet = shares
+      .filter((r) => r.meter_no === m.meterNo && r.month === m.month)
+      .map((r) => ({ outlet: r.outlet, units: Number(r.units) }));
+    return {
       outletId: null,
       kind: 'meter.month-to-date',
       key: m.meterNo,
-      data: { month: m.month, units: byOutlet.reduce((sum, s) => sum + s.units, 0), byOutlet },
-    });
-  }
+      data: { month: m.month, units: byOutlet.reduce((sum, r) => sum + r.units, 0), byOutlet },
+    };
+  });
   await insertChanges(tx, ctx.utilityId, changes, ctx.now);
 }
 
@@ -312,28 +352,25 @@ async function reconcileShift(
  * head office does not manage this outlet's float (it never sent it a top-up or an authority).
  */
 export async function centralFloat(tx: ServerDb | ServerTx, outletId: number): Promise<CentralFloat | null> {
-  const [counted] = await tx
-    .select({ soldMinor: outletFloat.soldMinor, localTopUpsMinor: outletFloat.localTopUpsMinor })
-    .from(outletFloat)
-    .where(eq(outletFloat.outletId, outletId));
-  const [topUps] = await tx
-    .select({
-      managed: sql<number>`count(*)::int`,
-      minor: sql<number>`coalesce(sum((${masterChange.data}->>'amountMinor')::bigint), 0)::bigint`,
-    })
-    .from(masterChange)
-    .where(and(eq(masterChange.outletId, outletId), eq(masterChange.kind, 'float.top-up')));
-  const [authority] = await tx
-    .select({ data: masterChange.data })
-    .from(masterChange)
-    .where(and(eq(masterChange.outletId, outletId), eq(masterChange.kind, 'authority')))
-    .orderBy(sql`${masterChange.id} DESC`)
-    .limit(1);
-  if (!authority && Number(topUps?.managed ?? 0) === 0) return null;
-  const creditLimitMinor = Number(
-    (authority?.data as { creditLimitMinor?: number } | null)?.creditLimitMinor ?? 0,
+  const [row] = await queryRows<{
+    sold: string | null;
+    local: string | null;
+    top_ups: string;
+    top_up_count: number;
+    credit_limit: string | null;
+    has_authority: boolean;
+  }>(
+    tx,
+    sql`SELECT f.sold_minor AS sold, f.local_top_ups_minor AS local, t.top_ups, t.top_up_count,
+        a.data->>'creditLimitMinor' AS credit_limit, a.id IS NOT NULL AS has_authority
+      FROM (SELECT coalesce(sum((data->>'amountMinor')::bigint), 0)::bigint AS top_ups, count(*)::int AS top_up_count
+              FROM ${masterChange} WHERE outlet_id = ${outletId} AND kind = 'float.top-up') t
+      LEFT JOIN ${outletFloat} f ON f.outlet_id = ${outletId}
+      LEFT JOIN LATERAL (SELECT id, data FROM ${masterChange} WHERE outlet_id = ${outletId} AND kind = 'authority'
+                          ORDER BY id DESC LIMIT 1) a ON true`,
   );
-  const balanceMinor =
-    Number(topUps?.minor ?? 0) + Number(counted?.localTopUpsMinor ?? 0) - Number(counted?.soldMinor ?? 0);
+  if (!row || (!row.has_authority && Number(row.top_up_count) === 0)) return null;
+  const creditLimitMinor = Number(row.credit_limit ?? 0);
+  const balanceMinor = Number(row.top_ups) + Number(row.local ?? 0) - Number(row.sold ?? 0);
   return { balanceMinor, creditLimitMinor, overLimit: balanceMinor + creditLimitMinor < 0 };
 }

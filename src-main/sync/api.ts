@@ -11,14 +11,13 @@ import {
   errorBodySchema,
   SIGNATURE_HEADERS,
   SYNC_ROUTES,
-  sha256HexOfBytes,
   signingString,
   type UploadRequest,
   type UploadResponse,
   uploadResponseSchema,
 } from '../../src-shared/sync/protocol.ts';
 import { type EndOfDayReport, endOfDayPath, endOfDayReportSchema } from '../../src-shared/sync/reports.ts';
-import { signText } from './identity.ts';
+import { nodeSha256Hex, signText } from './identity.ts';
 import type { SyncTransport, TransportResponse } from './transport.ts';
 
 /** Headers that prove a request comes from the device: see `signingString` (src-shared/sync/protocol.ts). */
@@ -34,7 +33,7 @@ export function signedHeaders(
   const text = signingString({
     method,
     path,
-    bodySha256: sha256HexOfBytes(body),
+    bodySha256: nodeSha256Hex(body),
     timestamp,
     nonce,
     deviceId: device.deviceId,

@@ -12,7 +12,7 @@ import {
   type UploadRequest,
 } from '../../src-shared/sync/protocol.ts';
 import { APP_VERSION } from '../app-version.ts';
-import { signText } from './identity.ts';
+import { nodeSha256Hex, signText } from './identity.ts';
 
 /**
  * Sealing: outbox events become numbered, hash-chained, signed batches. A batch is sealed when it is full
@@ -125,7 +125,7 @@ export function sealDueBatches(
       sealedAt: now.toISOString(),
       events: take.map(toEvent),
     };
-    const hash = batchHash(batch);
+    const hash = batchHash(batch, nodeSha256Hex);
     const signature = signText(device.key, batchSigningString(hash));
     const first = take[0]!.seq;
     const last = take[take.length - 1]!.seq;
