@@ -68,15 +68,21 @@ describe.each(BACKENDS)('server migrations (%s)', (backendName) => {
     );
     expect(tables.map((t) => t.table_name)).toEqual([
       '_migrations',
+      'api_client',
       'batch',
       'device',
       'device_incident',
       'enrollment_code',
       'event',
       'master_change',
+      'meter_month',
       'outlet',
+      'outlet_float',
       'rejected_event',
       'request_nonce',
+      'sale_fact',
+      'shift_reconciliation',
+      'token_fact',
       'utility',
     ]);
   });
