@@ -51,13 +51,12 @@ import {
   masterOperatorSchema,
   masterTariffSchema,
   OPERATOR_USERNAME,
-  pricingTariffVersion,
   SUPPLY_GROUP_KEY,
   supplyGroupEnvelopeSubject,
   supplyGroupFields,
   supplyGroupKey,
 } from '../src-shared/sync/master-data.ts';
-import { validateTariff } from '../src-shared/vending/pricing.ts';
+import { pricingTariffVersion, validateTariff } from '../src-shared/vending/pricing.ts';
 import { resolveServerDataDir } from './data-dir.ts';
 import { queryRows, type ServerDb, type ServerTx } from './db/database.ts';
 import { masterChange, outlet, utility } from './db/schema.ts';

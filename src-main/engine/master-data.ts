@@ -16,7 +16,11 @@ import { vendingKeyCheckValue } from '../../src-shared/sts/key-check-value.ts';
 import { type MeterPan, parseMeterPan } from '../../src-shared/sts/meter-pan.ts';
 import { SecretKey } from '../../src-shared/sts/secret-key.ts';
 import { type BaseDate, requireBaseDate } from '../../src-shared/sts/tid.ts';
-import { type TariffVersion, validateTariff } from '../../src-shared/vending/pricing.ts';
+import {
+  pricingTariffVersion,
+  type TariffVersion,
+  validateTariff,
+} from '../../src-shared/vending/pricing.ts';
 import { ROLES, type Role } from '../../src-shared/vending/roles.ts';
 import { sealSecret, unsealSecret } from '../security/key-encryption-key.ts';
 import type { LoadedVendingKey } from '../security/software-security-module.ts';
@@ -328,22 +332,7 @@ export function addTariffVersion(
     );
   }
   // The same rules the pricing engine applies at sale time, so a version that cannot be sold is never stored.
-  validateTariff({
-    tariffId: tariffRow.code,
-    version: 0,
-    name: tariffRow.name,
-    ti: tariffRow.ti,
-    resource: tariffRow.resource,
-    kind: v.kind,
-    blocks: v.blocks,
-    vatRateBp: v.vatRateBp,
-    pricesIncludeVat: v.pricesIncludeVat,
-    fixedMonthlyCharge: v.fixedCharge,
-    levies: v.levies,
-    fbeMonthlyUnits: v.fbeMonthlyUnits,
-    minVendMinor: v.minVendMinor,
-    maxVendMinor: v.maxVendMinor,
-  });
+  validateTariff(pricingTariffVersion(tariffRow.code, tariffRow, v));
   if (
     v.blocks.length === 0 ||
     v.blocks.at(-1)!.upToUnits !== null ||

@@ -16,10 +16,9 @@ import {
   type MasterTariff,
   type MasterTariffVersion,
   parseSupplyGroupKey,
-  pricingTariffVersion,
   supplyGroupEnvelopeSubject,
 } from '../../src-shared/sync/master-data.ts';
-import { validateTariff } from '../../src-shared/vending/pricing.ts';
+import { pricingTariffVersion, validateTariff } from '../../src-shared/vending/pricing.ts';
 import { appendAudit } from '../engine/audit-log.ts';
 import { FLOAT_TOP_UP_KIND, moveFloat } from '../engine/float.ts';
 import { addSupplyGroup, insertTariffVersion, meterInserter } from '../engine/master-data.ts';

@@ -282,21 +282,3 @@ export class MasterDataError extends OpenVendError {
     super(code, MASTER_DATA_MESSAGES[code], detail);
   }
 }
-
-/** A published version as the pricing rules take it, for `validateTariff` on the server and the outlet. */
-export const pricingTariffVersion = (code: string, tariff: MasterTariff, v: MasterTariffVersion) => ({
-  tariffId: code,
-  version: v.version,
-  name: tariff.name,
-  ti: tariff.ti,
-  resource: tariff.resource,
-  kind: v.kind,
-  blocks: v.blocks,
-  vatRateBp: v.vatRateBp,
-  pricesIncludeVat: v.pricesIncludeVat,
-  fixedMonthlyCharge: v.fixedCharge,
-  levies: v.levies,
-  fbeMonthlyUnits: v.fbeMonthlyUnits,
-  minVendMinor: v.minVendMinor,
-  maxVendMinor: v.maxVendMinor,
-});

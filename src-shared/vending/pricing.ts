@@ -295,6 +295,36 @@ function badRequest(problem: string): never {
   throw new VendError('VEND_INVALID_REQUEST', 'The vend request is not valid.', problem);
 }
 
+/**
+ * A tariff version as the pricing rules take it, from the stored/published shape (tariff header + version with its
+ * fixed charge): used to validate a version wherever one is set up, locally or by head office.
+ */
+export function pricingTariffVersion(
+  code: string,
+  tariff: { name: string; ti: number; resource: Resource },
+  v: Omit<TariffVersion, 'tariffId' | 'version' | 'name' | 'ti' | 'resource' | 'fixedMonthlyCharge'> & {
+    version?: number;
+    fixedCharge: TariffVersion['fixedMonthlyCharge'];
+  },
+): TariffVersion {
+  return {
+    tariffId: code,
+    version: v.version ?? 0,
+    name: tariff.name,
+    ti: tariff.ti,
+    resource: tariff.resource,
+    kind: v.kind,
+    blocks: v.blocks,
+    vatRateBp: v.vatRateBp,
+    pricesIncludeVat: v.pricesIncludeVat,
+    fixedMonthlyCharge: v.fixedCharge,
+    levies: v.levies,
+    fbeMonthlyUnits: v.fbeMonthlyUnits,
+    minVendMinor: v.minVendMinor,
+    maxVendMinor: v.maxVendMinor,
+  };
+}
+
 /** Throws VEND_INVALID_TARIFF when a tariff version cannot be priced; the vend engine may call it on load. */
 export function validateTariff(tariff: TariffVersion): void {
   if (!['electricity', 'water', 'gas'].includes(tariff.resource)) {
