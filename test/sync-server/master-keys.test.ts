@@ -28,6 +28,7 @@ import {
   createBackend,
   enrollTestDevice,
   errorCode,
+  flatTariffVersion,
   signedInject,
   TEST_NOW,
   type TestBackend,
@@ -56,19 +57,7 @@ const group = (krn: number, vendingKeyHex: string, name = `Group KRN ${krn}`) =>
   now: TEST_NOW,
 });
 
-const version = (n: number, rate: number, effectiveFromLocal = `2026-0${n}-01`) => ({
-  version: n,
-  effectiveFromLocal,
-  kind: 'flat' as const,
-  blocks: [{ upToUnits: null, rateMilliMinorPerKwh: rate }],
-  vatRateBp: 1500,
-  pricesIncludeVat: true,
-  fixedCharge: null,
-  levies: [],
-  fbeMonthlyUnits: 0,
-  minVendMinor: 100,
-  maxVendMinor: 500_000,
-});
+const version = flatTariffVersion;
 const tariff = (versions: ReturnType<typeof version>[], extra: Record<string, unknown> = {}) => ({
   code: 'HQ-FLAT',
   name: 'Head office flat',

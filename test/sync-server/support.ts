@@ -215,6 +215,25 @@ export function sampleSalePayload(
   };
 }
 
+/** A flat tariff version as head office publishes it (master data), effective the first of month `version`. */
+export const flatTariffVersion = (
+  version: number,
+  rate: number,
+  effectiveFromLocal = `2026-0${version}-01`,
+) => ({
+  version,
+  effectiveFromLocal,
+  kind: 'flat' as const,
+  blocks: [{ upToUnits: null, rateMilliMinorPerKwh: rate }],
+  vatRateBp: 1500,
+  pricesIncludeVat: true,
+  fixedCharge: null,
+  levies: [],
+  fbeMonthlyUnits: 0,
+  minVendMinor: 100,
+  maxVendMinor: 500_000,
+});
+
 /** A sealed, signed batch as the outlet makes it. */
 export function sealTestBatch(
   device: TestDevice,

@@ -40,6 +40,7 @@ import { readMeterKeys, virtualMeterFor } from '../../support/engine-fixture.ts'
 import {
   BACKEND_START_MS,
   createBackend,
+  flatTariffVersion,
   injectTransport,
   newDeviceKey,
   type TestBackend,
@@ -265,19 +266,7 @@ describe('master-data pull of keys, tariffs, meters and key changes', () => {
     vendingKeyHex,
     now: NOW,
   });
-  const flatVersion = (version: number, rate: number) => ({
-    version,
-    effectiveFromLocal: `2026-0${version}-01`,
-    kind: 'flat' as const,
-    blocks: [{ upToUnits: null, rateMilliMinorPerKwh: rate }],
-    vatRateBp: 1500,
-    pricesIncludeVat: true,
-    fixedCharge: null,
-    levies: [],
-    fbeMonthlyUnits: 0,
-    minVendMinor: 100,
-    maxVendMinor: 500_000,
-  });
+  const flatVersion = flatTariffVersion;
   const supplyGroups = (sqlite: Database.Database) =>
     sqlite.prepare('SELECT sgc, krn, dkga, name, vending_key_kcv AS kcv FROM supply_group ORDER BY id').all();
   const ledgerState = (sqlite: Database.Database) => ({
